@@ -1,0 +1,152 @@
+"""Measured FFT costs for the strategy layer's cost model.
+
+:func:`calibrate` times FFTW plans for a ladder of sizes (per transform kind
+and thread count) and stores the result as JSON in the user cache directory,
+keyed by machine, FFTW version and thread count. :func:`table` returns the
+stored ladder, loading it lazily; a corrupt or foreign file is ignored with a
+warning (and replaced at the next calibration).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import threading
+import time
+import warnings
+
+import numpy as np
+
+from ._cache import atomic_write, cache_dir, persistence_enabled
+
+FORMAT = 1
+_lock = threading.Lock()
+_tables: dict[int, dict | None] = {}
+
+
+def machine_key() -> str:
+    from . import _plans
+
+    fftw = "fftw-" + (getattr(_plans.pyfftw, "__version__", "none") if _plans.HAVE_PYFFTW
+                      else "none")
+    return f"{platform.machine()}-{platform.processor() or 'cpu'}-{os.cpu_count()}-{fftw}"
+
+
+def _path(threads: int):
+    return cache_dir() / f"calibration-t{threads}.json"
+
+
+def _load(threads: int) -> dict | None:
+    if not persistence_enabled():
+        return None
+    path = _path(threads)
+    try:
+        raw = path.read_text()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        warnings.warn(f"ignoring unreadable calibration file {str(path)!r}: {exc}",
+                      RuntimeWarning, stacklevel=4)
+        return None
+    try:
+        data = json.loads(raw)
+        if data.get("format") != FORMAT or data.get("machine") != machine_key():
+            raise ValueError("written by another machine or version")
+        table = data["fft_ns"]
+        from ._strategy import LADDER, SHIPPED_FFT_NS
+
+        for kind in SHIPPED_FFT_NS:
+            vals = table[kind]
+            if len(vals) != len(LADDER) or not all(
+                isinstance(v, (int, float)) and 0 < v < 1e12 for v in vals
+            ):
+                raise ValueError(f"bad ladder for {kind}")
+        return table
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        warnings.warn(f"ignoring corrupt or foreign calibration file {str(path)!r} ({exc}); "
+                      "run fftconv.calibrate() to rebuild it", RuntimeWarning, stacklevel=4)
+        return None
+
+
+def table(threads: int = 1) -> dict | None:
+    """The calibrated FFT ladder for ``threads`` (nanoseconds), or None."""
+    with _lock:
+        if threads not in _tables:
+            _tables[threads] = _load(threads)
+        return _tables[threads]
+
+
+def calibrate(*, workers: int | None = None, save: bool = True, budget: float = 1.0) -> dict:
+    """Measure this machine's FFT speed for the cost model and remember it.
+
+    Times one pre-planned FFTW transform per ladder size (16 to 4M points) for
+    real/complex, single/double precision, within about ``budget`` seconds,
+    and stores the table in the user cache directory (unless ``save=False``
+    or ``FFTCONV_PERSIST=0``). ``method='auto'`` uses it from then on, in this
+    and later processes.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Thread count to calibrate (default: the current default, see
+        :func:`fftconv.set_workers`).
+    save : bool
+        Write the result to the cache directory.
+    budget : float
+        Approximate seconds to spend.
+
+    Returns
+    -------
+    dict
+        ``{kind: [nanoseconds per transform for each ladder size]}``.
+
+    Examples
+    --------
+    >>> import fftconv
+    >>> table = fftconv.calibrate(save=False, budget=0.2)
+    >>> sorted(table)
+    ['cfft32', 'cfft64', 'rfft32', 'rfft64']
+    """
+    from . import _plans
+    from ._config import resolve_workers
+    from ._strategy import LADDER, SHIPPED_FFT_NS
+
+    threads = resolve_workers(workers)
+    kinds = {"rfft64": np.float64, "rfft32": np.float32,
+             "cfft64": np.complex128, "cfft32": np.complex64}
+    per_kind = budget / len(kinds)
+    result: dict[str, list[float]] = {}
+    for kind, dtype in kinds.items():
+        shipped = SHIPPED_FFT_NS[kind]
+        total_shipped = sum(shipped) * 1e-9
+        vals = []
+        for n, ship in zip(LADDER, shipped):
+            # Enough repetitions for ~per_kind seconds over the whole ladder, at least 1.
+            reps = max(1, min(50, int(per_kind / max(total_shipped, 1e-9) / 3)))
+            fwd = "fft" if kind.startswith("c") else "rfft"
+            with _plans.acquire(fwd, (n,), dtype, (0,), threads=threads) as p:
+                p.input_array[...] = 1
+                p.execute()
+                ts = []
+                for _ in range(reps):
+                    t0 = time.perf_counter()
+                    p.execute()
+                    ts.append(time.perf_counter() - t0)
+            # Large buffers stay cached otherwise; calibration should not pin memory.
+            vals.append(float(np.median(ts)) * 1e9 if ts else float(ship))
+        _plans.clear_cache()
+        result[kind] = vals
+    with _lock:
+        _tables[threads] = result
+    if save and persistence_enabled():
+        payload = {"format": FORMAT, "machine": machine_key(), "threads": threads,
+                   "date": time.strftime("%Y-%m-%d"), "ladder": LADDER, "fft_ns": result}
+        atomic_write(_path(threads), json.dumps(payload, indent=1).encode())
+    return result
+
+
+def forget() -> None:
+    """Drop loaded calibration tables (files are kept); used by tests."""
+    with _lock:
+        _tables.clear()

@@ -1,0 +1,269 @@
+"""Strategy layer: the engine registry, the cost model, and the choice of engine.
+
+Every engine in :data:`METHODS` gets a predicted run time for a given problem;
+``method='auto'`` takes the cheapest (keeping the simpler engine unless another
+is predicted faster by a real margin, :data:`MARGIN`). The model is data:
+
+* ``F(n)``, the time of one FFT of ``n`` points, is *measured*: a ladder of
+  sizes per transform kind, interpolated log-log. :data:`SHIPPED_FFT_NS` holds
+  the ladder measured where fftconv was developed; :func:`calibrate` measures
+  this machine (under a second) and stores the result in the user cache
+  directory, keyed by machine, FFTW version, dtype and thread count.
+* the direct and pointwise constants in :data:`CONSTANTS`, with provenance.
+
+:func:`plan` returns a :class:`ConvPlan` that explains the choice.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.fft
+
+from . import _calibration
+
+#: An engine is preferred over the default order only if predicted faster by this factor.
+MARGIN = 1.10
+
+#: Engines by name. Values are the module implementing ``convolve_window``.
+METHODS: dict[str, str] = {"direct": "_direct", "fft": "_fft", "oa": "_overlap"}
+
+# Ladder sizes for F(n): 2**4 ... 2**22.
+LADDER = [2**e for e in range(4, 23, 2)]
+
+#: FFT times in nanoseconds for :data:`LADDER`, single thread, FFTW_ESTIMATE plans.
+#: Provenance: fftconv development machine (2-core x86-64 VM, 24 GiB), 2026-11-25,
+#: pyfftw 0.15.1, median of 9-31 executions of a pre-planned transform.
+#: Accuracy: +-20% between runs on that (shared, noisy) machine.
+SHIPPED_FFT_NS: dict[str, list[float]] = {
+    "rfft64": [96, 152, 342, 986, 4220, 29600, 127000, 1090000, 5700000, 38800000],
+    "rfft32": [96, 182, 337, 1160, 4780, 21600, 122000, 572000, 4860000, 22800000],
+    "cfft64": [102, 147, 408, 1670, 10200, 58100, 279000, 2590000, 17800000, 108000000],
+    "cfft32": [119, 125, 236, 929, 5100, 38900, 159000, 1410000, 16600000, 90600000],
+}
+
+#: Other constants of the model (nanoseconds). Provenance: same machine and
+#: date as :data:`SHIPPED_FFT_NS`, timed with numpy 2.4 / scipy 1.17 on
+#: float64 arrays of 1e5-1e6 elements (medians of 5).
+CONSTANTS: dict[str, float] = {
+    "call_overhead": 25_000.0,  # Python-level set-up of one FFT/overlap call
+    "block_overhead": 4_000.0,  # per overlap block (copies, plan dispatch)
+    "np_convolve_mac_short": 0.32,  # numpy.convolve, kernel < 64 taps, per multiply-add
+    "np_convolve_mac_long": 0.08,  # numpy.convolve, kernel >= 64 taps
+    "ndimage_mac": 0.5,  # scipy.ndimage.correlate, per multiply-add
+    "loop_elem": 2.5,  # shifted-sum loop (ints, objects), per output element per tap
+    "loop_tap": 6_000.0,  # shifted-sum loop, per kernel element
+    "copy_elem": 0.6,  # copying / zero padding one element
+    "cmul_elem": 1.6,  # one complex multiply of the spectra
+}
+
+#: Largest FFT length along the blocked axis considered for overlap-save.
+OA_MAX_BLOCK = 2**18
+
+
+def _fft_kind(dtype: np.dtype) -> str:
+    dtype = np.dtype(dtype)
+    single = dtype in (np.dtype(np.float32), np.dtype(np.complex64))
+    return ("cfft" if dtype.kind == "c" else "rfft") + ("32" if single else "64")
+
+
+def fft_time(n: int, dtype, threads: int = 1) -> float:
+    """Predicted seconds for one FFT of ``n`` points (total, any dimensionality)."""
+    if n <= 1:
+        return 0.0
+    table = _calibration.table(threads) or SHIPPED_FFT_NS
+    ys = table[_fft_kind(dtype)]
+    ln = math.log2(n)
+    lx = [math.log2(s) for s in LADDER]
+    ly = [math.log2(y) for y in ys]
+    if ln <= lx[0]:
+        y = ly[0]
+    elif ln >= lx[-1]:  # extrapolate as n log n beyond the ladder
+        y = ly[-1] + (ln - lx[-1]) + math.log2(ln / lx[-1])
+    else:
+        i = int(np.searchsorted(lx, ln)) - 1
+        t = (ln - lx[i]) / (lx[i + 1] - lx[i])
+        y = ly[i] + t * (ly[i + 1] - ly[i])
+    secs = 2.0**y * 1e-9
+    if threads > 1 and not _calibration.table(threads) and n >= 2**15:
+        secs /= min(threads, os.cpu_count() or 1) * 0.75
+    return secs
+
+
+def _ns(name: str) -> float:
+    return CONSTANTS[name] * 1e-9
+
+
+def direct_time(shape1, shape2, windows, dtype) -> float:
+    """Predicted seconds of the direct engine."""
+    out = math.prod(e - s for s, e in windows)
+    ksize = min(math.prod(shape1), math.prod(shape2))
+    macs = out * ksize
+    dtype = np.dtype(dtype)
+    cfac = 4.0 if dtype.kind == "c" else 1.0
+    if len(shape1) == 1 and dtype.kind != "O":
+        per = _ns("np_convolve_mac_short") if ksize < 64 else _ns("np_convolve_mac_long")
+        full = (shape1[0] + shape2[0] - 1) * ksize
+        return 2e-6 + full * per * cfac
+    if dtype.kind in "fc" and dtype.itemsize <= 16:
+        return 10e-6 + macs * _ns("ndimage_mac") * cfac + out * _ns("copy_elem") * 2
+    return ksize * _ns("loop_tap") + macs * _ns("loop_elem") * cfac
+
+
+def fft_sizes(shape1, shape2, axes, *, real: bool) -> list[int]:
+    return [scipy.fft.next_fast_len(shape1[a] + shape2[a] - 1, real) for a in axes]
+
+
+def fft_time_total(shape1, shape2, axes, dtype, threads=1) -> tuple[float, list[int]]:
+    """Predicted seconds of the single-FFT engine and the FFT sizes it uses."""
+    dtype = np.dtype(dtype)
+    real = dtype.kind != "c"
+    fs = fft_sizes(shape1, shape2, axes, real=real)
+    batch1 = math.prod(s for a, s in enumerate(shape1) if a not in axes)
+    batch2 = math.prod(s for a, s in enumerate(shape2) if a not in axes)
+    batch = max(batch1, batch2)
+    n = math.prod(fs)
+    spec = n // 2 + 1 if real else n
+    t = fft_time(n, dtype, threads) * (batch1 + batch2 + batch)
+    t += batch * spec * _ns("cmul_elem") + (batch1 + batch2 + 2 * batch) * n * _ns("copy_elem")
+    return t + _ns("call_overhead"), fs
+
+
+def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 1) -> float:
+    """Predicted seconds of overlap-save with FFT length ``L`` along the blocked axis."""
+    step = L - k + 1
+    if step <= 0:
+        return math.inf
+    blocks = math.ceil(out_len / step)
+    n = L * inner
+    real = np.dtype(dtype).kind != "c"
+    spec = n // 2 + 1 if real else n
+    per_block = (2 * fft_time(n, dtype, threads) + spec * _ns("cmul_elem")
+                 + 3 * n * _ns("copy_elem") + _ns("block_overhead"))
+    return blocks * per_block + fft_time(n, dtype, threads) + _ns("call_overhead")
+
+
+def oa_block_size(k: int, out_len: int, *, dtype, inner: int = 1, threads: int = 1) -> int:
+    """FFT length along the blocked axis that minimises :func:`oa_cost`.
+
+    Candidates are FFTW-friendly lengths from about ``2 k`` up to
+    :data:`OA_MAX_BLOCK` (or the whole output, if smaller).
+    """
+    real = np.dtype(dtype).kind != "c"
+    hi = max(min(OA_MAX_BLOCK, scipy.fft.next_fast_len(out_len + k - 1, real)),
+             scipy.fft.next_fast_len(2 * k, real))
+    best, best_cost = None, math.inf
+    m = max(scipy.fft.next_fast_len(k + max(k // 4, 8), real), 16)
+    while True:
+        L = scipy.fft.next_fast_len(m, real)
+        c = oa_cost(k, L, out_len, dtype, inner, threads)
+        if c < best_cost:
+            best, best_cost = L, c
+        if L >= hi:
+            break
+        m = max(int(L * 1.25), L + 1)
+    return best
+
+
+@dataclass
+class ConvPlan:
+    """What ``method='auto'`` would do for a convolution, and why.
+
+    Attributes
+    ----------
+    method : str
+        The chosen engine: ``'direct'``, ``'fft'`` or ``'oa'``.
+    params : dict
+        Engine parameters (``fshape`` for fft; ``axis`` and ``block`` for oa).
+    predicted : dict
+        Predicted seconds for every candidate engine.
+    reason : str
+        One sentence saying why.
+    """
+
+    method: str
+    params: dict = field(default_factory=dict)
+    predicted: dict = field(default_factory=dict)
+    reason: str = ""
+    shape1: tuple = ()
+    shape2: tuple = ()
+    dtype: str = "float64"
+    mode: str = "full"
+
+    def __repr__(self) -> str:
+        lines = [f"ConvPlan: {self.shape1} * {self.shape2}, dtype={self.dtype}, "
+                 f"mode={self.mode!r} -> {self.method!r} {self.params}"]
+        lines.append(f"  {'engine':<8}{'predicted':>14}")
+        for name, t in sorted(self.predicted.items(), key=lambda kv: kv[1]):
+            mark = " <-" if name == self.method else ""
+            ts = "n/a" if math.isinf(t) else f"{t * 1e3:.3f} ms"
+            lines.append(f"  {name:<8}{ts:>14}{mark}")
+        lines.append(f"  why: {self.reason}")
+        return "\n".join(lines)
+
+
+def choose(
+    shape1: Sequence[int],
+    shape2: Sequence[int],
+    axes: Sequence[int],
+    windows: Sequence[tuple[int, int]],
+    *,
+    dtype,
+    fft_ok: bool = True,
+    direct_ok: bool = True,
+    threads: int = 1,
+    why_fft_not_ok: str = "",
+) -> ConvPlan:
+    """Weigh every engine for a problem and return the plan.
+
+    ``windows`` is the output range per axis (full-convolution coordinates);
+    ``axes`` the convolved axes.
+    """
+    dtype = np.dtype(dtype)
+    pred: dict[str, float] = {}
+    params: dict[str, dict] = {}
+    if direct_ok:
+        pred["direct"] = direct_time(shape1, shape2, windows, dtype)
+    if fft_ok and axes:
+        t, fs = fft_time_total(shape1, shape2, axes, dtype, threads)
+        pred["fft"], params["fft"] = t, {"fshape": fs}
+        # overlap-save along the axis with the longest output relative to the kernel
+        axis = max(axes, key=lambda a: (windows[a][1] - windows[a][0])
+                   / max(min(shape1[a], shape2[a]), 1))
+        k = min(shape1[axis], shape2[axis])
+        out_len = windows[axis][1] - windows[axis][0]
+        real = dtype.kind != "c"
+        others = [a for a in axes if a != axis]
+        inner = math.prod(scipy.fft.next_fast_len(shape1[a] + shape2[a] - 1, real)
+                          for a in others)
+        inner *= math.prod(max(shape1[a], shape2[a]) for a in range(len(shape1))
+                           if a not in axes)
+        if out_len + k - 1 > 2 * k:
+            L = oa_block_size(k, out_len, dtype=dtype, inner=inner, threads=threads)
+            pred["oa"] = oa_cost(k, L, out_len, dtype, inner, threads)
+            params["oa"] = {"axis": axis, "block": L}
+    if not pred:
+        pred["direct"] = math.inf
+    # Preference order on ties: direct (exact), then fft, then oa.
+    order = [m for m in ("direct", "fft", "oa") if m in pred]
+    best = order[0]
+    for m in order[1:]:
+        if pred[m] * MARGIN < pred[best]:
+            best = m
+    if best == "direct" and len(pred) == 1 and why_fft_not_ok:
+        reason = why_fft_not_ok
+    else:
+        others_t = {m: t for m, t in pred.items() if m != best}
+        if others_t:
+            runner = min(others_t, key=others_t.get)
+            ratio = others_t[runner] / pred[best] if pred[best] > 0 else math.inf
+            reason = (f"{best!r} is predicted {ratio:.1f}x faster than the next best, "
+                      f"{runner!r}")
+        else:
+            reason = f"{best!r} is the only engine for this input"
+    return ConvPlan(method=best, params=params.get(best, {}), predicted=pred, reason=reason,
+                    shape1=tuple(shape1), shape2=tuple(shape2), dtype=str(dtype))
