@@ -139,6 +139,9 @@ def calibrate(*, workers: int | None = None, save: bool = True, budget: float = 
         result[kind] = vals
     with _lock:
         _tables[threads] = result
+    from . import _strategy
+
+    _strategy._reset()
     if save and persistence_enabled():
         payload = {"format": FORMAT, "machine": machine_key(), "threads": threads,
                    "date": time.strftime("%Y-%m-%d"), "ladder": LADDER, "fft_ns": result}
@@ -150,3 +153,6 @@ def forget() -> None:
     """Drop loaded calibration tables (files are kept); used by tests."""
     with _lock:
         _tables.clear()
+    from . import _strategy
+
+    _strategy._reset()

@@ -84,9 +84,24 @@ def convolve_window(
     if x.ndim == 1:
         (start, stop), = windows
         n, k = x.shape[0], h.shape[0]
+        if start == 0 and stop == n + k - 1:
+            return np.convolve(x, h, mode="full")
         if start == k - 1 and stop == n:
             return np.convolve(x, h, mode="valid")
+        if start == (k - 1) // 2 and stop == start + n:  # numpy's 'same' centring
+            return np.convolve(x, h, mode="same")
         return np.convolve(x, h, mode="full")[start:stop].copy()
-    xw = _padded_window(x, windows, h.shape)
     flipped = h[(slice(None, None, -1),) * h.ndim]
+    dtype = np.result_type(x, h)
+    if dtype in _NDIMAGE_TYPES and all(
+        (start, stop) == ((k - 1) // 2, (k - 1) // 2 + n)
+        for (start, stop), k, n in zip(windows, h.shape, x.shape)
+    ):
+        # 'same' window: ndimage's zero-filled correlation with the flipped kernel
+        # has exactly scipy's centring (odd and even kernels), with no padding copy.
+        ww = flipped.astype(dtype, copy=False)
+        return scipy.ndimage.correlate(x.astype(dtype, copy=False),
+                                       ww.conj() if dtype.kind == "c" else ww,
+                                       mode="constant", cval=0.0)
+    xw = _padded_window(x, windows, h.shape)
     return valid_correlate(xw, flipped)

@@ -17,14 +17,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-import scipy.fft
 
 from ._plans import acquire, copy_padded
-
-
-def fast_shape(s1, s2, axes, *, real: bool) -> list[int]:
-    """FFT sizes for a full linear convolution along ``axes``."""
-    return [scipy.fft.next_fast_len(s1[a] + s2[a] - 1, real) for a in axes]
 
 
 def padded_shape(shape, axes, sizes) -> tuple[int, ...]:
@@ -55,12 +49,17 @@ def convolve_window(
     real = work_dtype.kind != "c"
     axes = list(axes)
     if fshape is None:
-        fshape = fast_shape(a1.shape, a2.shape, axes, real=real)
+        from ._strategy import fft_sizes
+
+        fshape = fft_sizes(a1.shape, a2.shape, axes, real=real, dtype=work_dtype,
+                           threads=workers)
     shape1 = padded_shape(a1.shape, axes, fshape)
     shape2 = padded_shape(a2.shape, axes, fshape)
     bshape = np.broadcast_shapes(shape1, shape2)
     fwd, inv = ("rfft", "irfft") if real else ("fft", "ifft")
-    scale = 1.0 / math.prod(fshape)
+    # 1/n in the work precision (a float64 1/n would cap longdouble at float64 accuracy)
+    rtype = np.empty(0, work_dtype).real.dtype.type
+    scale = rtype(1) / rtype(math.prod(fshape))
     crop = tuple(slice(s, e) for s, e in windows)
     kw = {"threads": workers, "planner": planner}
     with (

@@ -133,11 +133,13 @@ def _new_plan(kind, shape, dtype, axes, threads, planner, timelimit):
         direction = "FFTW_BACKWARD" if kind in ("irfft", "ifft") else "FFTW_FORWARD"
         flags = [_EFFORT[planner], "FFTW_DESTROY_INPUT"]
         # MEASURE-class planners overwrite the arrays while planning: fine, they
-        # are ours and empty. Planning is serialised by pyfftw's own lock.
-        plan = pyfftw.FFTW(
-            inp, out, axes=tuple(axes), direction=direction, flags=flags,
-            threads=threads, planning_timelimit=timelimit,
-        )
+        # are ours and empty. pyfftw serialises planning, but not wisdom
+        # import/export against planning: wisdom.lock does that.
+        with wisdom.lock:
+            plan = pyfftw.FFTW(
+                inp, out, axes=tuple(axes), direction=direction, flags=flags,
+                threads=threads, planning_timelimit=timelimit,
+            )
         if planner != "estimate":
             wisdom._note_new_wisdom()
         return plan
@@ -182,7 +184,10 @@ def acquire(
         if idle:
             plan = idle.pop()
             _pool_bytes -= _nbytes(plan)
-            _pool.move_to_end(key)
+            if idle:
+                _pool.move_to_end(key)
+            else:
+                del _pool[key]
             _stats["hits"] += 1
         else:
             _stats["misses"] += 1
@@ -205,6 +210,9 @@ def _evict_locked() -> None:
     count = sum(len(v) for v in _pool.values())
     while _pool and (_pool_bytes > MAX_CACHED_BYTES or count > MAX_CACHED_PLANS):
         key, idle = next(iter(_pool.items()))
+        if not idle:
+            del _pool[key]
+            continue
         victim = idle.pop(0)
         _pool_bytes -= _nbytes(victim)
         count -= 1

@@ -16,6 +16,9 @@ is predicted faster by a real margin, :data:`MARGIN`). The model is data:
 
 from __future__ import annotations
 
+import bisect
+import functools
+import itertools
 import math
 import os
 from collections.abc import Sequence
@@ -51,7 +54,10 @@ SHIPPED_FFT_NS: dict[str, list[float]] = {
 #: float64 arrays of 1e5-1e6 elements (medians of 5).
 CONSTANTS: dict[str, float] = {
     "call_overhead": 25_000.0,  # Python-level set-up of one FFT/overlap call
-    "block_overhead": 4_000.0,  # per overlap block (copies, plan dispatch)
+    "block_overhead": 3_500.0,  # per overlap block (Python loop, plan dispatch)
+    "non_pow2": 1.3,  # FFT of a 3/5/7-smooth size vs the ladder's powers of two (n log n)
+    "tile_overhead": 20_000.0,  # per N-D tile (Python slicing, zeroing)
+    "block_elem": 1.2,  # per real sample of a block: copy in, multiply, copy out (in cache)
     "np_convolve_mac_short": 0.32,  # numpy.convolve, kernel < 64 taps, per multiply-add
     "np_convolve_mac_long": 0.08,  # numpy.convolve, kernel >= 64 taps
     "ndimage_mac": 0.5,  # scipy.ndimage.correlate, per multiply-add
@@ -65,33 +71,78 @@ CONSTANTS: dict[str, float] = {
 OA_MAX_BLOCK = 2**18
 
 
+@functools.lru_cache(maxsize=64)
 def _fft_kind(dtype: np.dtype) -> str:
     dtype = np.dtype(dtype)
     single = dtype in (np.dtype(np.float32), np.dtype(np.complex64))
     return ("cfft" if dtype.kind == "c" else "rfft") + ("32" if single else "64")
 
 
-def fft_time(n: int, dtype, threads: int = 1) -> float:
-    """Predicted seconds for one FFT of ``n`` points (total, any dimensionality)."""
-    if n <= 1:
-        return 0.0
-    table = _calibration.table(threads) or SHIPPED_FFT_NS
-    ys = table[_fft_kind(dtype)]
+@functools.lru_cache(maxsize=64)
+def _log_table(kind: str, threads: int) -> tuple[tuple[float, ...], tuple[float, ...], bool]:
+    """log2 ladder sizes and times for one transform kind (cached; see :func:`_reset`)."""
+    cal = _calibration.table(threads)
+    ys = (cal or SHIPPED_FFT_NS)[kind]
+    return (tuple(math.log2(s) for s in LADDER), tuple(math.log2(y) for y in ys),
+            cal is not None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fft_time_cached(n: int, kind: str, threads: int) -> float:
+    lx, ly, calibrated = _log_table(kind, threads)
     ln = math.log2(n)
-    lx = [math.log2(s) for s in LADDER]
-    ly = [math.log2(y) for y in ys]
     if ln <= lx[0]:
         y = ly[0]
     elif ln >= lx[-1]:  # extrapolate as n log n beyond the ladder
         y = ly[-1] + (ln - lx[-1]) + math.log2(ln / lx[-1])
     else:
-        i = int(np.searchsorted(lx, ln)) - 1
+        i = bisect.bisect_left(lx, ln) - 1
         t = (ln - lx[i]) / (lx[i + 1] - lx[i])
         y = ly[i] + t * (ly[i + 1] - ly[i])
     secs = 2.0**y * 1e-9
-    if threads > 1 and not _calibration.table(threads) and n >= 2**15:
+    if threads > 1 and not calibrated and n >= 2**15:
         secs /= min(threads, os.cpu_count() or 1) * 0.75
     return secs
+
+
+def fft_time(n: int, dtype, threads: int = 1) -> float:
+    """Predicted seconds for one FFT of ``n`` points (total, any dimensionality).
+
+    The ladder holds powers of two; other FFTW-friendly sizes (factors 3, 5, 7)
+    cost :data:`CONSTANTS` ``non_pow2`` times more per ``n log n``.
+    """
+    if n <= 1:
+        return 0.0
+    n = int(n)
+    t = _fft_time_cached(n, _fft_kind(dtype), int(threads))
+    return t if n & (n - 1) == 0 else t * CONSTANTS["non_pow2"]
+
+
+def fast_len16(n: int, real: bool = True) -> int:
+    """Smallest ``16 * m >= n`` with ``m`` 2,3,5,7-smooth (for ``n >= 64``).
+
+    Pure odd sizes such as 78125 = 5**7 are FFTW-friendly in theory but measured
+    up to 3x slower per ``n log n`` than nearby multiples of 16.
+    """
+    if n < 64:
+        return scipy.fft.next_fast_len(n, real)
+    return 16 * scipy.fft.next_fast_len(-(-n // 16), real)
+
+
+def good_size(n: int, *, real: bool, dtype=np.float64, threads: int = 1) -> int:
+    """The cheaper of :func:`fast_len16` and the next power of two, for one FFT."""
+    a = fast_len16(n, real)
+    b = 1 << max(int(n) - 1, 0).bit_length()
+    if a == b:
+        return a
+    return a if fft_time(a, dtype, threads) <= fft_time(b, dtype, threads) else b
+
+
+def _reset() -> None:
+    """Forget cached predictions (after a calibration)."""
+    _log_table.cache_clear()
+    _fft_time_cached.cache_clear()
+    _choose_cached.cache_clear()
 
 
 def _ns(name: str) -> float:
@@ -114,15 +165,17 @@ def direct_time(shape1, shape2, windows, dtype) -> float:
     return ksize * _ns("loop_tap") + macs * _ns("loop_elem") * cfac
 
 
-def fft_sizes(shape1, shape2, axes, *, real: bool) -> list[int]:
-    return [scipy.fft.next_fast_len(shape1[a] + shape2[a] - 1, real) for a in axes]
+def fft_sizes(shape1, shape2, axes, *, real: bool, dtype=np.float64, threads=1) -> list[int]:
+    """FFT size per convolved axis for a full linear convolution."""
+    return [good_size(shape1[a] + shape2[a] - 1, real=real, dtype=dtype, threads=threads)
+            for a in axes]
 
 
 def fft_time_total(shape1, shape2, axes, dtype, threads=1) -> tuple[float, list[int]]:
     """Predicted seconds of the single-FFT engine and the FFT sizes it uses."""
     dtype = np.dtype(dtype)
     real = dtype.kind != "c"
-    fs = fft_sizes(shape1, shape2, axes, real=real)
+    fs = fft_sizes(shape1, shape2, axes, real=real, dtype=dtype, threads=threads)
     batch1 = math.prod(s for a, s in enumerate(shape1) if a not in axes)
     batch2 = math.prod(s for a, s in enumerate(shape2) if a not in axes)
     batch = max(batch1, batch2)
@@ -133,6 +186,16 @@ def fft_time_total(shape1, shape2, axes, dtype, threads=1) -> tuple[float, list[
     return t + _ns("call_overhead"), fs
 
 
+def _elem_ns(nbytes: int) -> float:
+    """Per-element cost of the copies and products around one block, in ns.
+
+    In cache (blocks up to 256 KiB) it is :data:`CONSTANTS` ``block_elem``; it
+    grows by that much again per doubling beyond, up to 3x (memory-bound).
+    """
+    over = max(0.0, math.log2(max(nbytes, 1) / 2**18))
+    return CONSTANTS["block_elem"] * min(1.0 + over, 3.0)
+
+
 def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 1) -> float:
     """Predicted seconds of overlap-save with FFT length ``L`` along the blocked axis."""
     step = L - k + 1
@@ -140,10 +203,10 @@ def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 
         return math.inf
     blocks = math.ceil(out_len / step)
     n = L * inner
-    real = np.dtype(dtype).kind != "c"
-    spec = n // 2 + 1 if real else n
-    per_block = (2 * fft_time(n, dtype, threads) + spec * _ns("cmul_elem")
-                 + 3 * n * _ns("copy_elem") + _ns("block_overhead"))
+    dtype = np.dtype(dtype)
+    nbytes = n * dtype.itemsize
+    per_block = (2 * fft_time(n, dtype, threads) + n * _elem_ns(nbytes) * 1e-9
+                 * (2.0 if dtype.kind == "c" else 1.0) + _ns("block_overhead"))
     return blocks * per_block + fft_time(n, dtype, threads) + _ns("call_overhead")
 
 
@@ -154,18 +217,62 @@ def oa_block_size(k: int, out_len: int, *, dtype, inner: int = 1, threads: int =
     :data:`OA_MAX_BLOCK` (or the whole output, if smaller).
     """
     real = np.dtype(dtype).kind != "c"
-    hi = max(min(OA_MAX_BLOCK, scipy.fft.next_fast_len(out_len + k - 1, real)),
-             scipy.fft.next_fast_len(2 * k, real))
+    hi = max(min(OA_MAX_BLOCK, fast_len16(out_len + k - 1, real)), fast_len16(2 * k, real))
     best, best_cost = None, math.inf
-    m = max(scipy.fft.next_fast_len(k + max(k // 4, 8), real), 16)
+    m = max(fast_len16(k + max(k // 4, 8), real), 16)
+    cands = set()
     while True:
-        L = scipy.fft.next_fast_len(m, real)
-        c = oa_cost(k, L, out_len, dtype, inner, threads)
-        if c < best_cost:
-            best, best_cost = L, c
+        L = fast_len16(m, real)
+        cands.add(L)
+        cands.add(1 << (L - 1).bit_length())
         if L >= hi:
             break
         m = max(int(L * 1.25), L + 1)
+    for L in sorted(cands):
+        c = oa_cost(k, L, out_len, dtype, inner, threads)
+        if c < best_cost:
+            best, best_cost = L, c
+    return best
+
+
+def tile_plan(shape1, shape2, axes, windows, *, dtype, threads: int = 1):
+    """Best N-D tiling ``({axis: L}, seconds)`` over the two longest axes, or None.
+
+    Tiles apply when one input is at least as large as the other on both tiled
+    axes; tile lengths are FFTW-friendly sizes from about ``2 K`` to 1024.
+    """
+    dtype = np.dtype(dtype)
+    real = dtype.kind != "c"
+    big = [a for a in axes if shape1[a] >= shape2[a]]
+    small = [a for a in axes if shape2[a] >= shape1[a]]
+    usable = big if len(big) >= len(small) else small
+    if len(usable) < 2:
+        return None
+    ker = shape2 if usable is big else shape1
+    cand_axes = sorted(usable, key=lambda a: -(windows[a][1] - windows[a][0]) / ker[a])[:2]
+    others = [a for a in axes if a not in cand_axes]
+    inner = math.prod(good_size(shape1[a] + shape2[a] - 1, real=real, dtype=dtype,
+                                threads=threads) for a in others)
+    inner *= math.prod(max(shape1[a], shape2[a]) for a in range(len(shape1)) if a not in axes)
+    options = []
+    for a in cand_axes:
+        k = ker[a]
+        out_len = windows[a][1] - windows[a][0]
+        hi = min(1024, good_size(out_len + k - 1, real=real, dtype=dtype, threads=threads))
+        sizes = sorted({L for L in (fast_len16(m, real) for m in
+                                    (2 * k, 3 * k, 4 * k, 64, 128, 256, 512, 1024))
+                        if 2 * k <= L <= max(hi, 2 * k)} | {hi})
+        options.append([(L, math.ceil(out_len / (L - k + 1))) for L in sizes if L > k])
+    if not all(options):
+        return None
+    best = None
+    for (L0, n0), (L1, n1) in itertools.product(*options):
+        n = L0 * L1 * inner
+        per = (2 * fft_time(n, dtype, threads) + n * _elem_ns(n * dtype.itemsize) * 1e-9
+               * (3.0 if real else 6.0) + _ns("tile_overhead"))
+        t = n0 * n1 * per + fft_time(n, dtype, threads) + _ns("call_overhead")
+        if best is None or t < best[1]:
+            best = ({cand_axes[0]: L0, cand_axes[1]: L1}, t)
     return best
 
 
@@ -221,8 +328,27 @@ def choose(
     """Weigh every engine for a problem and return the plan.
 
     ``windows`` is the output range per axis (full-convolution coordinates);
-    ``axes`` the convolved axes.
+    ``axes`` the convolved axes. Decisions are cached per problem signature.
     """
+    p = _choose_cached(tuple(shape1), tuple(shape2), tuple(axes), tuple(map(tuple, windows)),
+                       dtype=np.dtype(dtype), fft_ok=fft_ok, direct_ok=direct_ok,
+                       threads=int(threads), why_fft_not_ok=why_fft_not_ok)
+    return p  # shared between callers: treat as read-only (plan() copies it)
+
+
+@functools.lru_cache(maxsize=1024)
+def _choose_cached(
+    shape1: Sequence[int],
+    shape2: Sequence[int],
+    axes: Sequence[int],
+    windows: Sequence[tuple[int, int]],
+    *,
+    dtype,
+    fft_ok: bool = True,
+    direct_ok: bool = True,
+    threads: int = 1,
+    why_fft_not_ok: str = "",
+) -> ConvPlan:
     dtype = np.dtype(dtype)
     pred: dict[str, float] = {}
     params: dict[str, dict] = {}
@@ -238,14 +364,17 @@ def choose(
         out_len = windows[axis][1] - windows[axis][0]
         real = dtype.kind != "c"
         others = [a for a in axes if a != axis]
-        inner = math.prod(scipy.fft.next_fast_len(shape1[a] + shape2[a] - 1, real)
-                          for a in others)
+        inner = math.prod(good_size(shape1[a] + shape2[a] - 1, real=real, dtype=dtype,
+                                    threads=threads) for a in others)
         inner *= math.prod(max(shape1[a], shape2[a]) for a in range(len(shape1))
                            if a not in axes)
         if out_len + k - 1 > 2 * k:
             L = oa_block_size(k, out_len, dtype=dtype, inner=inner, threads=threads)
             pred["oa"] = oa_cost(k, L, out_len, dtype, inner, threads)
             params["oa"] = {"axis": axis, "block": L}
+        tp = tile_plan(shape1, shape2, axes, windows, dtype=dtype, threads=threads)
+        if tp is not None and tp[1] < pred.get("oa", math.inf):
+            pred["oa"], params["oa"] = tp[1], {"tiles": tp[0]}
     if not pred:
         pred["direct"] = math.inf
     # Preference order on ties: direct (exact), then fft, then oa.

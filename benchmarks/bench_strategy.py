@@ -1,0 +1,227 @@
+"""Strategy-layer benchmark (issue 3): fftconv ``auto`` against scipy, side by side.
+
+Run ``python benchmarks/bench_strategy.py [--quick] [--part 1d,2d,regret,float32,memory]``.
+Prints reStructuredText tables (copied into ``docs/performance.rst``):
+
+* 1-D grid, float64, mode ``full``: fftconv auto vs ``scipy.signal.convolve`` (auto),
+  ``fftconvolve``, ``oaconvolve`` and ``numpy.convolve``; speed-up = scipy auto / fftconv.
+* 2-D, 1024x1024 float64, mode ``same``: random and Gaussian kernels; OpenCV's
+  ``filter2D`` beside it when ``opencv-python-headless`` is installed.
+* regret: auto / the fastest of fftconv's own engines at their best parameters.
+* float32 vs float64 at large N.
+* memory: peak RSS (``/usr/bin/time -v``) for N = 5e7, M = 1e4, fftconv vs scipy's fftconvolve.
+
+All timings are medians of repeated runs, one thread, taken in the same process
+(ratios only: the machine is shared and noisy).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+
+import numpy as np
+import scipy.ndimage
+import scipy.signal
+
+sys.path.insert(0, os.path.dirname(__file__))
+from _util import geomean, table, time_call  # noqa: E402
+
+import fftconv  # noqa: E402
+from fftconv import _overlap  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def grid_1d(quick: bool):
+    ns = [1_000, 10_000, 100_000, 1_000_000, 4_000_000]
+    ms = [3, 31, 301, 3_001, 30_001]
+    cases = [(n, m) for n in ns for m in ms if m <= n] + [(1_000_000, 500_000),
+                                                          (200_000, 200_000)]
+    if quick:
+        cases = [(n, m) for n, m in cases if n * m <= 1e9 and n <= 1_000_000]
+    return cases
+
+
+def bench_1d(quick: bool):
+    rows, speedups, results = [], [], []
+    for n, m in grid_1d(quick):
+        x, h = RNG.standard_normal(n), RNG.standard_normal(m)
+        rep = 3 if n >= 1_000_000 else 7
+        t_ours = time_call(lambda: fftconv.convolve(x, h), repeat=rep)
+        t_auto = time_call(lambda: scipy.signal.convolve(x, h), repeat=rep)
+        t_fft = time_call(lambda: scipy.signal.fftconvolve(x, h), repeat=rep)
+        t_oa = time_call(lambda: scipy.signal.oaconvolve(x, h), repeat=rep)
+        t_np = (time_call(lambda: np.convolve(x, h), repeat=rep, budget=3)
+                if n * m <= 4e9 else math.nan)
+        p = fftconv.plan(n, m)
+        s = t_auto / t_ours
+        speedups.append(s)
+        results.append((n, m, t_ours))
+        rows.append([n, m, p.method, f"{t_ours * 1e3:.3f}", f"{t_auto * 1e3:.3f}",
+                     f"{t_fft * 1e3:.3f}", f"{t_oa * 1e3:.3f}",
+                     "-" if math.isnan(t_np) else f"{t_np * 1e3:.3f}", f"{s:.2f}"])
+        print(rows[-1], flush=True)
+    print("\n1-D, float64, mode 'full' (ms, medians; speed-up = scipy auto / fftconv auto)")
+    print(table(rows, ["N", "M", "engine", "fftconv", "scipy auto", "fftconvolve",
+                       "oaconvolve", "numpy", "speed-up"]))
+    print(f"geometric-mean speed-up {geomean(speedups):.2f}x, worst {min(speedups):.2f}x")
+    return results
+
+
+def gaussian_kernel(size: int) -> np.ndarray:
+    sigma = size / 6
+    r = np.arange(size) - (size - 1) / 2
+    g = np.exp(-0.5 * (r / sigma) ** 2)
+    g /= g.sum()
+    return np.outer(g, g)
+
+
+def bench_2d(quick: bool):
+    img = RNG.standard_normal((1024, 1024))
+    kernels = [(f"random {k}", RNG.standard_normal((k, k))) for k in (3, 9, 31, 101)]
+    kernels += [(f"gaussian {k}", gaussian_kernel(k)) for k in (9, 31, 101)]
+    try:
+        import cv2
+    except ImportError:
+        cv2 = None
+    rows, speedups = [], []
+    for name, k in kernels:
+        rep = 3 if quick else 5
+        t_ours = time_call(lambda: fftconv.convolve(img, k, mode="same"), repeat=rep)
+        t_auto = time_call(lambda: scipy.signal.convolve(img, k, mode="same"), repeat=rep)
+        t_cv = math.nan
+        if cv2 is not None:
+            kf = np.ascontiguousarray(k[::-1, ::-1])
+            t_cv = time_call(lambda: cv2.filter2D(img, -1, kf, borderType=cv2.BORDER_CONSTANT),
+                             repeat=rep)
+        p = fftconv.plan(img.shape, k.shape, mode="same")
+        s = t_auto / t_ours
+        speedups.append(s)
+        rows.append([name, f"{p.method}{'/sep' if p.params.get('separable') else ''}",
+                     f"{t_ours * 1e3:.2f}", f"{t_auto * 1e3:.2f}",
+                     "-" if math.isnan(t_cv) else f"{t_cv * 1e3:.2f}", f"{s:.2f}"])
+        print(rows[-1], flush=True)
+    print("\n2-D, 1024x1024 float64, mode 'same' (ms, medians)")
+    print(table(rows, ["kernel", "engine", "fftconv", "scipy auto", "OpenCV filter2D",
+                       "speed-up"]))
+    print(f"geometric-mean speed-up {geomean(speedups):.2f}x, worst {min(speedups):.2f}x")
+
+
+def bench_regret(quick: bool):
+    regrets, rows = [], []
+    for n, m in grid_1d(quick):
+        x, h = RNG.standard_normal(n), RNG.standard_normal(m)
+        rep = 3 if n >= 1_000_000 else 5
+        t_auto = time_call(lambda: fftconv.convolve(x, h), repeat=rep)
+        best = {}
+        if n * m <= 4e9:
+            best["direct"] = time_call(lambda: fftconv.convolve(x, h, method="direct"),
+                                       repeat=rep, budget=3)
+        best["fft"] = time_call(lambda: fftconv.convolve(x, h, method="fft"), repeat=rep)
+        # overlap-save at its best block: the model's choice and its neighbours
+        p = fftconv.plan(n, m)
+        L0 = p.params.get("block") if p.method == "oa" else None
+        if L0 is None:
+            from fftconv._strategy import oa_block_size
+
+            L0 = oa_block_size(m, n + m - 1, dtype=np.float64)
+        win = [(0, n + m - 1)]
+        for L in {L0, max(2 * m, L0 // 2), 2 * L0}:
+            if L >= m and L <= 4 * (n + m):
+                t = time_call(lambda L=L: _overlap.convolve_window(
+                    x, h, [0], win, work_dtype=np.dtype(np.float64), workers=1, block=L),
+                    repeat=rep)
+                best[f"oa L={L}"] = t
+        fastest = min(best, key=best.get)
+        r = t_auto / best[fastest]
+        regrets.append(r)
+        rows.append([n, m, p.method, fastest, f"{t_auto * 1e3:.3f}",
+                     f"{best[fastest] * 1e3:.3f}", f"{r:.2f}"])
+        print(rows[-1], flush=True)
+    print("\nRegret: fftconv auto / fastest fftconv engine at its best parameters")
+    print(table(rows, ["N", "M", "auto picks", "fastest", "auto ms", "fastest ms", "regret"]))
+    q = np.percentile(regrets, 90)
+    print(f"regret 90th percentile {q:.2f}, worst {max(regrets):.2f}")
+
+
+def bench_float32(quick: bool):
+    rows = []
+    for n, m in [(4_000_000, 3_001), (4_000_000, 30_001), (1_000_000, 1_000_000)]:
+        if quick and n * m > 4e10:
+            continue
+        x, h = RNG.standard_normal(n), RNG.standard_normal(m)
+        x32, h32 = x.astype(np.float32), h.astype(np.float32)
+        t64 = time_call(lambda: fftconv.convolve(x, h), repeat=3)
+        t32 = time_call(lambda: fftconv.convolve(x32, h32), repeat=3)
+        rows.append([n, m, f"{t64 * 1e3:.2f}", f"{t32 * 1e3:.2f}", f"{t32 / t64:.2f}"])
+        print(rows[-1], flush=True)
+    print("\nfloat32 vs float64 at large N (ms)")
+    print(table(rows, ["N", "M", "float64", "float32", "float32/float64"]))
+
+
+_MEM_SCRIPT = """
+import numpy as np, sys
+n, m = int(5e7), int(1e4)
+x = np.random.default_rng(0).standard_normal(n)
+h = np.random.default_rng(1).standard_normal(m)
+if sys.argv[1] == "fftconv":
+    import fftconv
+    y = fftconv.convolve(x, h)
+elif sys.argv[1] == "scipy-fftconvolve":
+    import scipy.signal
+    y = scipy.signal.fftconvolve(x, h)
+elif sys.argv[1] == "scipy-oaconvolve":
+    import scipy.signal
+    y = scipy.signal.oaconvolve(x, h)
+else:
+    import fftconv
+print(y.shape if sys.argv[1] != "baseline" else "")
+"""
+
+
+def peak_rss_mb(which: str) -> float:
+    out = subprocess.run(["/usr/bin/time", "-v", sys.executable, "-c", _MEM_SCRIPT, which],
+                         capture_output=True, text=True, check=True)
+    for line in out.stderr.splitlines():
+        if "Maximum resident set size" in line:
+            return int(line.split()[-1]) / 1024
+    raise RuntimeError(out.stderr)
+
+
+def bench_memory(quick: bool):
+    input_mb = 5e7 * 8 / 2**20
+    rows = []
+    for which in ("fftconv", "scipy-fftconvolve", "scipy-oaconvolve"):
+        mb = peak_rss_mb(which)
+        rows.append([which, f"{mb:.0f}", f"{mb / input_mb:.2f}"])
+        print(rows[-1], flush=True)
+    print(f"\nPeak memory, N=5e7 float64 ({input_mb:.0f} MiB input), M=1e4, mode 'full'")
+    print(table(rows, ["implementation", "peak RSS MiB", "x input size"]))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="a smaller grid")
+    ap.add_argument("--part", default="1d,2d,regret,float32,memory")
+    args = ap.parse_args()
+    parts = args.part.split(",")
+    print(f"fftconv {fftconv.__version__}, numpy {np.__version__}, scipy "
+          f"{scipy.__version__}, {os.cpu_count()} CPUs, workers=1")
+    if "1d" in parts:
+        bench_1d(args.quick)
+    if "2d" in parts:
+        bench_2d(args.quick)
+    if "regret" in parts:
+        bench_regret(args.quick)
+    if "float32" in parts:
+        bench_float32(args.quick)
+    if "memory" in parts:
+        bench_memory(args.quick)
+
+
+if __name__ == "__main__":
+    main()

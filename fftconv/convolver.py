@@ -1,0 +1,526 @@
+"""Reusable convolution with a fixed kernel: plan once, filter many signals.
+
+A :class:`Convolver` is built for one kernel and one signal shape. At
+construction it picks the engine, makes its own FFTW plans (not shared with
+the process-wide pool) and computes the kernel's spectrum, already scaled by
+``1/n`` so the inverse transform needs no extra pass. Each call then only
+copies the signal in, runs the forward transform(s), multiplies in place and
+runs the inverse transform(s): no planning and no kernel transform per call.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import threading
+from collections import OrderedDict
+
+import numpy as np
+import scipy.fft
+
+from . import _direct, _strategy, wisdom
+from ._config import resolve_workers
+from ._plans import _new_plan, copy_padded
+from ._signal import _finish, _int_fft_safe, _swap_needed, _windows, _work_dtype
+from ._validate import (
+    as_array,
+    check_axes,
+    check_method,
+    check_mode,
+    check_planner,
+    check_positive_int,
+)
+
+__all__ = ["Convolver"]
+
+#: Largest buffer (bytes) of one batched FFT; larger batches run in chunks.
+CHUNK_BYTES = 32 * 2**20
+#: Batch sizes whose plans one Convolver keeps (least recently used dropped first).
+MAX_BATCH_PLANS = 4
+#: Overlap-save block lengths are multiples of this: FFTW's real transforms of
+#: odd or barely-even lengths (78125 = 5**7) run several times slower than the
+#: cost model's log-log ladder predicts (measured 3x at 78125 vs 81920, 2026-11-25).
+BLOCK_MULTIPLE = 16
+
+
+def _fast_len(n: int, *, real: bool, multiple: int = 1) -> int:
+    m = scipy.fft.next_fast_len(n, real)
+    while m % multiple:
+        m = scipy.fft.next_fast_len(m + 1, real)
+    return m
+
+
+def _take(arr: np.ndarray, axis: int, lo: int, hi: int) -> np.ndarray:
+    idx = [slice(None)] * arr.ndim
+    idx[axis] = slice(lo, hi)
+    return arr[tuple(idx)]
+
+
+class Convolver:
+    """Convolve many signals of one shape with one kernel, planning once.
+
+    Parameters
+    ----------
+    kernel : array_like
+        The fixed operand (``in2`` of :func:`fftconv.convolve`), with one
+        dimension per signal dimension.
+    shape_or_length : int or tuple of int
+        Shape of one signal (an int for 1-D signals).
+    mode : {'full', 'valid', 'same'}, optional
+        See :func:`fftconv.convolve` (the signal plays ``in1``).
+    axes : int or sequence of int, optional
+        Convolved axes of the signal (default: all). On the other axes the
+        kernel's size must be 1 or the signal's, as in :func:`fftconv.fftconvolve`.
+    dtype : dtype, optional
+        Dtype of the signals the plans are made for (default: the kernel's
+        dtype if it is floating or complex, else float64). Calls accept any
+        signal whose computation fits this precision (integers, bools and
+        narrower floats are fine; a complex signal needs a complex plan).
+    method : {'auto', 'direct', 'fft', 'oa'}, optional
+        Engine; ``'auto'`` takes the one the cost model predicts fastest,
+        knowing that the kernel's spectrum is already computed.
+    workers : int, optional
+        FFTW threads, fixed when the plans are made (default: see
+        :func:`fftconv.set_workers`).
+    planner : {'estimate', 'measure', 'patient', 'exhaustive'}, optional
+        FFTW planner effort. ``'measure'`` and above take longer to build but
+        may run faster; their plans are saved in the wisdom file
+        (:mod:`fftconv.wisdom`) so a later process plans at once.
+    planning_timelimit : float, optional
+        Upper bound in seconds on FFTW's planning time per plan.
+    correlate : bool, optional
+        Cross-correlate instead (as :func:`fftconv.correlate`): the kernel is
+        reversed on the convolved axes and conjugated once, here.
+
+    Attributes
+    ----------
+    shape, out_shape : tuple of int
+        Shape of one signal and of its result.
+    method : str
+        The engine in use; ``plan`` (a :class:`fftconv.ConvPlan`) says why.
+
+    Raises
+    ------
+    ValueError, TypeError
+        A bad argument (one message per argument, naming it).
+
+    See Also
+    --------
+    fftconv.convolve : one-shot convolution, same dtype rules.
+    fftconv.wisdom : persistent FFTW plans.
+
+    Notes
+    -----
+    Calls are thread-safe: each Convolver holds one lock around its buffers,
+    so concurrent calls on *one* object run one at a time (use one Convolver
+    per thread, or ``workers=``, for parallel speed). Inputs may have extra
+    leading axes, ``(..., *shape)``: the FFT engine transforms them in
+    batches (plans kept for the last :data:`MAX_BATCH_PLANS` batch sizes,
+    buffers capped near :data:`CHUNK_BYTES`); the others loop. Integer inputs
+    give exact integer results: when the rounding-error bound of the FFT
+    exceeds 0.5 for a given signal, that call uses the direct engine. A
+    pickled Convolver keeps its kernel and parameters and re-plans on load.
+
+    Examples
+    --------
+    >>> import numpy as np, fftconv
+    >>> rng = np.random.default_rng(0)
+    >>> h = rng.standard_normal(101)
+    >>> cv = fftconv.Convolver(h, 10_000, mode="same")
+    >>> x = rng.standard_normal((3, 10_000))          # a batch of 3 signals
+    >>> y = cv.conv(x)
+    >>> y.shape
+    (3, 10000)
+    >>> bool(np.allclose(y[1], fftconv.convolve(x[1], h, mode="same")))
+    True
+    >>> out = np.empty_like(y)
+    >>> _ = cv.conv(x, out=out)                        # no allocation
+    """
+
+    def __init__(self, kernel, shape_or_length, *, mode: str = "full", axes=None, dtype=None,
+                 method: str = "auto", workers: int | None = None, planner: str = "estimate",
+                 planning_timelimit: float | None = None, correlate: bool = False) -> None:
+        k = as_array(kernel, "kernel")
+        self._args = {"kernel": k, "shape_or_length": shape_or_length, "mode": mode,
+                      "axes": axes, "dtype": dtype, "method": method, "workers": workers,
+                      "planner": planner, "planning_timelimit": planning_timelimit,
+                      "correlate": correlate}
+        self.shape = self._check_shape(shape_or_length)
+        nd = len(self.shape)
+        if k.ndim != nd:
+            raise ValueError(f"kernel has {k.ndim} dimension(s) but shape_or_length="
+                             f"{shape_or_length!r} has {nd}: give one size per kernel axis")
+        if k.size == 0:
+            raise ValueError(f"kernel cannot be empty (got shape {k.shape})")
+        self.mode = check_mode(mode)
+        self.method = check_method(method, tuple(_strategy.METHODS))
+        ax = check_axes(axes, nd)
+        self.axes = list(range(nd)) if ax is None else sorted(ax)
+        for a in range(nd):
+            if a not in self.axes and k.shape[a] not in (1, self.shape[a]):
+                raise ValueError(f"kernel shape {k.shape} does not fit signals of shape "
+                                 f"{self.shape} with axes={axes!r}: on axis {a} (not "
+                                 "convolved) the kernel's size must be 1 or the signal's")
+        if not isinstance(correlate, bool):
+            raise TypeError(f"correlate must be True or False, got correlate={correlate!r}")
+        self.correlate = correlate
+        if correlate:
+            k = k[tuple(slice(None, None, -1) if a in self.axes else slice(None)
+                        for a in range(nd))]
+            k = np.conj(k) if k.dtype.kind == "c" else k
+        self.kernel = np.ascontiguousarray(k)
+        self.dtype = self._check_dtype(dtype, k)
+        self.workers = self._args["workers"] = resolve_workers(workers)
+        self.planner = self._args["planner"] = check_planner(planner)
+        self.planning_timelimit = self._check_timelimit(planning_timelimit)
+        if _swap_needed(self.mode, self.shape, k.shape, self.axes):
+            self.windows = _windows(self.mode, k.shape, self.shape, self.axes, nd)
+        else:
+            self.windows = _windows(self.mode, self.shape, k.shape, self.axes, nd)
+        self.out_shape = tuple(e - s for s, e in self.windows)
+        rdt = np.result_type(k.dtype, self.dtype)
+        long_double = rdt.kind in "fc" and np.finfo(rdt).eps < np.finfo(np.float64).eps
+        self.fft_ok = rdt.kind != "O" and not long_double
+        self.work = _work_dtype(rdt) if self.fft_ok else None
+        if not self.fft_ok and self.method in ("fft", "oa"):
+            raise ValueError(f"method={method!r} needs an FFT, but {rdt} inputs are only "
+                             "computed exactly by method='direct'")
+        self._lock = threading.Lock()
+        self.plan = self._choose()
+        self.method = self.plan.method
+        self._setup()
+
+    # ------------------------------------------------------------------ validation
+
+    @staticmethod
+    def _check_shape(value) -> tuple[int, ...]:
+        if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool):
+            return (check_positive_int(value, "shape_or_length"),)
+        try:
+            items = tuple(value)
+        except TypeError:
+            raise TypeError("shape_or_length must be an int or a tuple of ints, got "
+                            f"shape_or_length={value!r}") from None
+        if not items:
+            raise ValueError("shape_or_length must have at least one dimension, got "
+                             f"shape_or_length={value!r}")
+        for v in items:
+            if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)):
+                raise TypeError(f"shape_or_length must hold integers, got "
+                                f"shape_or_length={value!r}")
+            if v < 1:
+                raise ValueError(f"shape_or_length must hold sizes >= 1, got "
+                                 f"shape_or_length={value!r}")
+        return tuple(int(v) for v in items)
+
+    @staticmethod
+    def _check_dtype(dtype, k: np.ndarray) -> np.dtype:
+        if dtype is None:
+            return k.dtype if k.dtype.kind in "fc" else np.dtype(np.float64)
+        try:
+            dt = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype must be a numpy dtype, got dtype={dtype!r}") from None
+        if dt.kind not in "biufcO":
+            raise TypeError(f"dtype must be a numeric dtype, got dtype={dtype!r}")
+        return dt
+
+    @staticmethod
+    def _check_timelimit(value) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"planning_timelimit must be a number of seconds or None, got "
+                            f"planning_timelimit={value!r}")
+        if not value > 0:
+            raise ValueError(f"planning_timelimit must be > 0 seconds, got "
+                             f"planning_timelimit={value!r}")
+        return float(value)
+
+    # ------------------------------------------------------------------ engine choice
+
+    def _oa_axis(self) -> int | None:
+        """The blocked axis: longest output relative to the kernel, signal >= kernel."""
+        ok = [a for a in self.axes if self.shape[a] >= self.kernel.shape[a]]
+        if not ok:
+            return None
+        return max(ok, key=lambda a: (self.windows[a][1] - self.windows[a][0])
+                   / self.kernel.shape[a])
+
+    def _choose(self) -> _strategy.ConvPlan:
+        s, ks, w, real = self.shape, self.kernel.shape, self.windows, True
+        pred: dict[str, float] = {}
+        params: dict[str, dict] = {}
+        pred["direct"] = _strategy.direct_time(s, ks, w, np.result_type(self.kernel, self.dtype))
+        if self.fft_ok:
+            real = self.work.kind != "c"
+            ns = _strategy._ns
+            fs = [_fast_len(s[a] + ks[a] - 1, real=real, multiple=2 if real and a ==
+                            self.axes[-1] else 1) for a in self.axes]
+            batch = math.prod(s[a] for a in range(len(s)) if a not in self.axes)
+            n = math.prod(fs)
+            spec = n // 2 + 1 if real else n
+            pred["fft"] = batch * (2 * _strategy.fft_time(n, self.work, self.workers)
+                                   + spec * ns("cmul_elem") + 2 * n * ns("copy_elem"))
+            params["fft"] = {"fshape": fs}
+            axis = self._oa_axis()
+            if axis is not None:
+                k = ks[axis]
+                out_len = w[axis][1] - w[axis][0]
+                inner = batch * math.prod(f for a, f in zip(self.axes, fs) if a != axis)
+                L = self._block_size(k, out_len, inner, real)
+                if self.method == "oa" or out_len + k - 1 > 2 * k:
+                    pred["oa"] = (_strategy.oa_cost(k, L, out_len, self.work, inner,
+                                                    self.workers)
+                                  - _strategy.fft_time(L * inner, self.work, self.workers)
+                                  - ns("call_overhead"))
+                    params["oa"] = {"axis": axis, "block": L}
+        if self.method == "auto":
+            best = "direct"
+            for m in ("fft", "oa"):
+                if m in pred and pred[m] * _strategy.MARGIN < pred[best]:
+                    best = m
+            others = {m: t for m, t in pred.items() if m != best}
+            runner = min(others, key=others.get) if others else best
+            reason = (f"{best!r} is predicted {pred[runner] / max(pred[best], 1e-12):.1f}x "
+                      f"faster per call than {runner!r} (kernel spectrum precomputed)")
+        else:
+            best = self.method
+            if best not in pred:
+                raise ValueError(f"method={best!r} is not possible here: overlap-save needs "
+                                 "a convolved axis where the signal is at least as long as "
+                                 f"the kernel (signal {s}, kernel {ks})")
+            reason = f"method={best!r} was asked for"
+        return _strategy.ConvPlan(method=best, params=params.get(best, {}), predicted=pred,
+                                  reason=reason, shape1=s, shape2=ks, dtype=str(self.dtype),
+                                  mode=self.mode)
+
+    def _block_size(self, k: int, out_len: int, inner: int, real: bool) -> int:
+        """Block length minimising the per-call overlap-save cost (no kernel FFT)."""
+        hi = max(_fast_len(out_len + k - 1, real=real, multiple=BLOCK_MULTIPLE),
+                 _fast_len(2 * k, real=real, multiple=BLOCK_MULTIPLE))
+        hi = min(hi, max(_strategy.OA_MAX_BLOCK, _fast_len(2 * k, real=real,
+                                                           multiple=BLOCK_MULTIPLE)))
+        m = max(k + max(k // 4, 8), 16)
+        best, best_cost = None, math.inf
+        while True:
+            L = _fast_len(m, real=real, multiple=BLOCK_MULTIPLE)
+            cost = (_strategy.oa_cost(k, L, out_len, self.work, inner, self.workers)
+                    - _strategy.fft_time(L * inner, self.work, self.workers))
+            if cost < best_cost:
+                best, best_cost = L, cost
+            if L >= hi:
+                return best
+            m = max(int(L * 1.25), L + 1)
+
+    # ------------------------------------------------------------------ planning
+
+    def _new(self, kind: str, shape, axes):
+        with wisdom.lock:
+            return _new_plan(kind, shape, self.work, list(axes), self.workers, self.planner,
+                             self.planning_timelimit)
+
+    def _spectrum(self, sizes: dict[int, int]) -> np.ndarray:
+        """Kernel spectrum with the convolved axes padded to ``sizes``, scaled by 1/n."""
+        ax = self.axes
+        s = [sizes[a] for a in ax]
+        kern = self.kernel.astype(self.work, copy=False)
+        if self.work.kind == "c":
+            H = scipy.fft.fftn(kern, s=s, axes=ax, workers=self.workers)
+        else:
+            H = scipy.fft.rfftn(kern, s=s, axes=ax, workers=self.workers)
+        H *= 1.0 / math.prod(s)
+        return np.ascontiguousarray(H)
+
+    def _setup(self) -> None:
+        self._batch_plans: OrderedDict[int, tuple] = OrderedDict()
+        if self.method == "direct":
+            return
+        real = self.work.kind != "c"
+        self._kinds = ("rfft", "irfft") if real else ("fft", "ifft")
+        if self.method == "fft":
+            sizes = dict(zip(self.axes, self.plan.params["fshape"]))
+        else:
+            self._axis, self._block = self.plan.params["axis"], self.plan.params["block"]
+            sizes = {a: _fast_len(self.shape[a] + self.kernel.shape[a] - 1, real=real)
+                     for a in self.axes}
+            sizes[self._axis] = self._block
+        self._fshape = tuple(sizes.get(a, n) for a, n in enumerate(self.shape))
+        if self.method == "oa":
+            self._oa_plans = (self._new(self._kinds[0], self._fshape, self.axes),
+                              self._new(self._kinds[1], self._fshape, self.axes))
+        else:
+            self._plans_for(1)
+        self._H = self._spectrum(sizes)
+        if self.planner != "estimate":
+            wisdom._autosave()
+
+    def _plans_for(self, nb: int) -> tuple:
+        plans = self._batch_plans.get(nb)
+        if plans is None:
+            shape = (nb, *self._fshape)
+            axes = [a + 1 for a in self.axes]
+            plans = (self._new(self._kinds[0], shape, axes), self._new(self._kinds[1], shape, axes))
+            self._batch_plans[nb] = plans
+            while len(self._batch_plans) > MAX_BATCH_PLANS:
+                self._batch_plans.popitem(last=False)
+        self._batch_plans.move_to_end(nb)
+        return plans
+
+    # ------------------------------------------------------------------ calls
+
+    def conv(self, x, *, out: np.ndarray | None = None) -> np.ndarray:
+        """Convolve ``x`` (shape ``(..., *shape)``) with the kernel.
+
+        Parameters
+        ----------
+        x : array_like
+            One signal of the planned shape, or a batch with extra leading axes.
+        out : ndarray, optional
+            Where to write the result: shape ``x.shape[:-ndim] + out_shape``
+            and the result dtype (keyword-only).
+
+        Returns
+        -------
+        ndarray
+            The result, of dtype ``numpy.result_type(kernel, x)`` (integers
+            exact), a fresh array or `out`.
+
+        Raises
+        ------
+        ValueError
+            `x` whose trailing shape is not the planned one; a bad `out`.
+        TypeError
+            `x` that needs more precision than planned (e.g. complex signals
+            on a real plan).
+        """
+        x = as_array(x, "x")
+        nd = len(self.shape)
+        if x.ndim < nd or x.shape[x.ndim - nd:] != self.shape:
+            raise ValueError(f"x has shape {x.shape}, but this Convolver was planned for "
+                             f"signals of shape {self.shape} (or batches (..., "
+                             f"{', '.join(map(str, self.shape))}))")
+        lead = x.shape[:x.ndim - nd]
+        res_dtype = np.result_type(self.kernel, x)
+        full_shape = lead + self.out_shape
+        if out is not None:
+            if not isinstance(out, np.ndarray):
+                raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
+            if out.shape != full_shape or out.dtype != res_dtype:
+                raise ValueError(f"out must have shape {full_shape} and dtype {res_dtype}, "
+                                 f"got shape {out.shape} and dtype {out.dtype}")
+        xb = x.reshape((-1, *self.shape))
+        if self._exact_path(x, res_dtype):
+            y = self._run_direct(xb, res_dtype).reshape(full_shape)
+        else:
+            need = _work_dtype(np.result_type(self.kernel.dtype, x.dtype))
+            if not np.can_cast(need, self.work, "safe"):
+                raise TypeError(f"x of dtype {x.dtype} needs {need} transforms, but this "
+                                f"Convolver was planned for {self.work} (dtype={self.dtype}); "
+                                f"build one with dtype={x.dtype.name!r}")
+            direct_out = (out is not None and out.dtype == self.work
+                          and out.flags.c_contiguous)
+            dest = (out.reshape((-1, *self.out_shape)) if direct_out
+                    else np.empty((xb.shape[0], *self.out_shape), self.work))
+            with self._lock:
+                (self._run_fft if self.method == "fft" else self._run_oa)(xb, dest)
+            if direct_out:
+                return out
+            y = dest.reshape(full_shape)
+            if y.dtype.kind == "c" and res_dtype.kind != "c":
+                y = y.real
+            y = _finish(y, res_dtype)
+        if out is None:
+            return y
+        out[...] = y
+        return out
+
+    __call__ = conv
+
+    def _exact_path(self, x: np.ndarray, res_dtype: np.dtype) -> bool:
+        if self.method == "direct" or res_dtype.kind == "O":
+            return True
+        if res_dtype.kind in "biu":
+            nfft = math.prod(self.shape[a] + self.kernel.shape[a] - 1 for a in self.axes)
+            return not _int_fft_safe(x, self.kernel, nfft)
+        return False
+
+    def _run_direct(self, xb: np.ndarray, res_dtype: np.dtype) -> np.ndarray:
+        nd = len(self.shape)
+        eq = [a for a in range(nd) if a not in self.axes and self.kernel.shape[a] > 1]
+        wins = [(0, 1) if a in eq else w for a, w in enumerate(self.windows)]
+        res = np.empty((xb.shape[0], *self.out_shape), res_dtype)
+        for b in range(xb.shape[0]):
+            for idx in np.ndindex(*[self.shape[a] for a in eq]):
+                sl = [slice(None)] * nd
+                for a, i in zip(eq, idx):
+                    sl[a] = slice(i, i + 1)
+                sl = tuple(sl)
+                res[b][sl] = _direct.convolve_window(xb[b][sl], self.kernel[sl], wins)
+        return res
+
+    def _run_fft(self, xb: np.ndarray, dest: np.ndarray) -> None:
+        B = xb.shape[0]
+        per = math.prod(self._fshape) * self.work.itemsize * 2
+        chunk = max(1, min(B, CHUNK_BYTES // per))
+        crop = (slice(None), *(slice(s, e) for s, e in self.windows))
+        for b0 in range(0, B, chunk):
+            b1 = min(B, b0 + chunk)
+            pf, pi = self._plans_for(b1 - b0)
+            copy_padded(pf.input_array, xb[b0:b1])
+            pf.execute()
+            np.multiply(pf.output_array, self._H, out=pi.input_array)
+            pi.execute()
+            dest[b0:b1] = pi.output_array[crop]
+
+    def _run_oa(self, xb: np.ndarray, dest: np.ndarray) -> None:
+        ps, pi = self._oa_plans
+        axis, L = self._axis, self._block
+        n, k = self.shape[axis], self.kernel.shape[axis]
+        step = L - k + 1
+        start, stop = self.windows[axis]
+        buf, H = ps.input_array, self._H
+        crop = [slice(s, e) for s, e in self.windows]
+        for b in range(xb.shape[0]):
+            sig, out = xb[b], dest[b]
+            for o in range(start, stop, step):
+                nb = min(step, stop - o)
+                lo = o - k + 1  # first input sample this block needs
+                src_lo, src_hi = max(lo, 0), min(o + step, n)
+                head = src_lo - lo
+                if src_hi > src_lo:
+                    copy_padded(_take(buf, axis, head, head + src_hi - src_lo),
+                                _take(sig, axis, src_lo, src_hi))
+                    if head:
+                        _take(buf, axis, 0, head)[...] = 0
+                    if head + src_hi - src_lo < L:
+                        _take(buf, axis, head + src_hi - src_lo, L)[...] = 0
+                else:
+                    buf[...] = 0
+                ps.execute()
+                np.multiply(ps.output_array, H, out=pi.input_array)
+                pi.execute()
+                crop[axis] = slice(k - 1, k - 1 + nb)
+                _take(out, axis, o - start, o - start + nb)[...] = pi.output_array[tuple(crop)]
+
+    # ------------------------------------------------------------------ protocol
+
+    def __repr__(self) -> str:
+        detail = ""
+        if self.method == "oa":
+            blocks = math.ceil(self.out_shape[self._axis] / (self._block
+                                                            - self.kernel.shape[self._axis] + 1))
+            detail = f" (block {self._block} along axis {self._axis}, {blocks} blocks)"
+        elif self.method == "fft":
+            detail = f" (FFT shape {self._fshape})"
+        corr = ", correlate=True" if self.correlate else ""
+        head = (f"Convolver(kernel {self.kernel.shape} {self.kernel.dtype} * signal "
+                f"{self.shape} {self.dtype}, mode={self.mode!r}{corr}) -> {self.out_shape}: "
+                f"{self.method!r}{detail}, workers={self.workers}, planner={self.planner!r}")
+        return "\n".join([head, *repr(self.plan).splitlines()[1:]])
+
+    def __getstate__(self) -> dict:
+        return dict(self._args)
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(**state)
