@@ -25,6 +25,15 @@ PLANNERS = ("estimate", "measure", "patient", "exhaustive")
 _NUMERIC_KINDS = "biufcO"
 
 
+class ArgumentTypeError(TypeError, ValueError):
+    """A wrong *type* of argument (non-numeric array, non-integer axes).
+
+    It is a :class:`TypeError`, as the house style asks, and also a
+    :class:`ValueError`, because :mod:`scipy.signal` raises ValueError for the
+    same calls: code written against scipy (``except ValueError``) keeps working.
+    """
+
+
 def check_mode(mode: object) -> str:
     """Return ``mode`` if it is one of 'full', 'valid', 'same' (scipy's wording)."""
     if not isinstance(mode, str) or mode not in MODES:
@@ -81,16 +90,17 @@ def as_array(value: object, name: str) -> np.ndarray:
     modified (no copy is made when it is already an array).
     """
     if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name} must be array_like of numbers, got {type(value).__name__} "
-                        f"{value!r:.60}")
+        raise ArgumentTypeError(f"{name} must be array_like of numbers, got "
+                                f"{type(value).__name__} {value!r:.60}")
     try:
         arr = np.asarray(value)
     except ValueError as exc:  # ragged nested sequences (numpy >= 1.24)
         raise ValueError(f"{name} must be a rectangular array_like, not a ragged "
                          f"sequence: {exc}") from None
     if arr.dtype.kind not in _NUMERIC_KINDS:
-        raise TypeError(f"{name} must hold numbers; got dtype {arr.dtype} ({arr.dtype.kind!r}"
-                        " kind). Convert it, e.g. with np.asarray(x, dtype=float)")
+        raise ArgumentTypeError(f"{name} must hold numbers; got dtype {arr.dtype} "
+                                f"({arr.dtype.kind!r} kind). Convert it, e.g. with "
+                                "np.asarray(x, dtype=float)")
     if arr.dtype.kind == "O":
         flat = arr.reshape(-1)
         for item in flat[: min(flat.size, 1000)]:
@@ -98,9 +108,39 @@ def as_array(value: object, name: str) -> np.ndarray:
                 if isinstance(item, (list, tuple, np.ndarray)):
                     raise ValueError(f"{name} must be a rectangular array_like, not a ragged"
                                      " sequence")
-                raise TypeError(f"{name} holds a non-number {item!r:.40} "
-                                f"({type(item).__name__})")
+                raise ArgumentTypeError(f"{name} holds a non-number {item!r:.40} "
+                                        f"({type(item).__name__})")
     return arr
+
+
+def check_fillvalue(fillvalue: object, dtype) -> np.ndarray:
+    """Return ``fillvalue`` as a 0-d array of ``dtype`` (the 2-D functions' pad value).
+
+    Refused as scipy refuses them: non-scalars, complex values for a real
+    output, NaN/inf for an integer output (all ValueError); strings
+    (:class:`ArgumentTypeError`).
+    """
+    dtype = np.dtype(dtype)
+    if isinstance(fillvalue, (str, bytes)):
+        raise ArgumentTypeError(f"fillvalue must be a number, got fillvalue={fillvalue!r}")
+    fill = np.asarray(fillvalue)
+    if fill.size != 1:
+        raise ValueError(f"fillvalue must be a scalar, got fillvalue={fillvalue!r}")
+    fill = fill.reshape(())
+    if fill.dtype.kind == "c" and dtype.kind != "c" and (
+            isinstance(fillvalue, complex) or fill.imag != 0):
+        raise ValueError(f"fillvalue={fillvalue!r} is complex but the output dtype {dtype} is "
+                         "real; pass a real fillvalue or complex inputs")
+    if dtype.kind in "biu" and fill.dtype.kind in "fc" and not np.isfinite(fill):
+        raise ValueError(f"fillvalue={fillvalue!r} cannot be represented in the integer "
+                         f"output dtype {dtype}")
+    if fill.dtype.kind == "c" and dtype.kind != "c":
+        fill = fill.real
+    try:
+        return fill.astype(dtype)
+    except (TypeError, ValueError):
+        raise ArgumentTypeError(f"fillvalue={fillvalue!r} cannot be converted to the output "
+                                f"dtype {dtype}") from None
 
 
 def check_same_ndim(in1: np.ndarray, in2: np.ndarray) -> None:
@@ -120,13 +160,13 @@ def check_axes(axes: object, ndim: int) -> list[int] | None:
     if isinstance(axes, (numbers.Integral, np.integer)) and not isinstance(axes, bool):
         seq: Sequence[object] = [axes]
     elif isinstance(axes, (str, bytes)) or not isinstance(axes, Iterable):
-        raise TypeError(f"axes must be an int or a sequence of ints, got axes={axes!r}")
+        raise ArgumentTypeError(f"axes must be an int or a sequence of ints, got axes={axes!r}")
     else:
         seq = list(axes)
     out = []
     for a in seq:
         if isinstance(a, bool) or not isinstance(a, (numbers.Integral, np.integer)):
-            raise TypeError(f"axes must be integers, got axes={axes!r}")
+            raise ArgumentTypeError(f"axes must be integers, got axes={axes!r}")
         a = operator.index(a)
         if not -ndim <= a < ndim:
             raise ValueError(f"axes exceeds dimensionality of input: axes={axes!r} for "
