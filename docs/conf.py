@@ -34,7 +34,8 @@ suppress_warnings = ["config.cache"]
 sphinx_gallery_conf = {
     "examples_dirs": "../examples",
     "gallery_dirs": "auto_examples",
-    "filename_pattern": r"/(dice_sum|buns_decay|image_smoothing|convolution_theorem|signal_filtering)\.py",
+    "filename_pattern": (r"/(dice_sum|buns_decay|image_smoothing|convolution_theorem|"
+                         r"signal_filtering|audio_reverb|audio_lowpass)\.py"),
     "ignore_pattern": r"dask_large_signal|__init__",
     "download_all_examples": False,
     "remove_config_comments": True,

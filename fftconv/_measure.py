@@ -49,5 +49,13 @@ def signature(shape1, shape2, dtype, mode) -> tuple:
 
 def remembered(shape1, shape2, dtype, mode) -> str | None:
     """The measured winner for this shape signature, if any."""
+    if not _winners:  # the common case, without the lock
+        return None
     with _lock:
         return _winners.get(signature(shape1, shape2, dtype, mode))
+
+
+def forget() -> None:
+    """Drop every remembered winner."""
+    with _lock:
+        _winners.clear()

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _strategy
+from . import _measure, _strategy
 from ._config import get_planner, resolve_workers
 from ._validate import (
     as_array,
@@ -134,7 +134,25 @@ def _run(method: str, a1, a2, axes, windows, *, work, workers, params=None):
     params = dict(params or {})
     if method == "direct":
         return mod.convolve_window(a1, a2, windows)
-    params.pop("fshape", None) if method == "oa" else None
+    if method == "oa":
+        params.pop("fshape", None)
+    nd, axes = a1.ndim, list(axes)
+    last = list(range(nd - len(axes), nd))
+    if sorted(axes) != last:
+        # FFTW is several times slower on strided (non-last) axes: transform a
+        # transposed copy with the convolved axes last, and transpose back.
+        order = [a for a in range(nd) if a not in axes] + sorted(axes)
+        pos = {a: i for i, a in enumerate(order)}
+        if "axis" in params:
+            params["axis"] = pos[params["axis"]]
+        if "tiles" in params:
+            params["tiles"] = {pos[a]: L for a, L in params["tiles"].items()}
+        if "fshape" in params:
+            params["fshape"] = [params["fshape"][axes.index(a)] for a in sorted(axes)]
+        out = mod.convolve_window(a1.transpose(order), a2.transpose(order), last,
+                                  [windows[a] for a in order], work_dtype=work,
+                                  workers=workers, planner=get_planner(), **params)
+        return np.ascontiguousarray(out.transpose(np.argsort(order)))
     return mod.convolve_window(a1, a2, axes, windows, work_dtype=work, workers=workers,
                                planner=get_planner(), **params)
 
@@ -205,18 +223,80 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
         in1, in2 = in2, in1
     windows = _windows(mode, in1.shape, in2.shape, axes, in1.ndim)
     check_shape_size([e - s for s, e in windows], result_dtype.itemsize)
+    # Axes where one input has length 1 and the whole extent is kept need no
+    # transform: the FFT engines broadcast over them (as scipy's fftconvolve does).
+    fax = [a for a in axes if not (min(in1.shape[a], in2.shape[a]) == 1
+                                   and windows[a] == (0, max(in1.shape[a], in2.shape[a])))]
     if method == "auto":
-        p = _choose(in1, in2, axes, windows, result_dtype, workers)
+        p = _choose(in1, in2, fax, windows, result_dtype, workers)
         method, params = p.method, p.params
+        measured = _measure.remembered(in1.shape, in2.shape, result_dtype, mode)
+        if measured is not None:
+            method, params = measured, p.params if measured == p.method else None
+        else:
+            sep = _separable(in1, in2, windows, result_dtype, workers)
+            if sep is not None and sep[0] * _strategy.MARGIN < p.predicted[method]:
+                return _finish(sep[1](), result_dtype)
     else:
         params = None
     if method == "direct":
         out = _run("direct", in1, in2, axes, windows, work=result_dtype, workers=workers)
         return out.astype(result_dtype, copy=False)
+    if not fax:  # nothing to transform: an elementwise (broadcast) product
+        return (in1 * in2).astype(result_dtype, copy=False)
     a1, a2 = _object_to_numeric(in1), _object_to_numeric(in2)
     work = _work_dtype(a1.dtype, a2.dtype)
-    out = _run(method, a1, a2, axes, windows, work=work, workers=workers, params=params)
+    out = _run(method, a1, a2, fax, windows, work=work, workers=workers, params=params)
     return _finish(out, result_dtype)
+
+
+def rank1_factors(h: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(col, row)`` with ``h == outer(col, row)`` to rounding, or None.
+
+    A cheap O(size) test instead of an SVD: take the largest entry ``h[i, j]``;
+    a rank-1 matrix equals ``outer(h[:, j], h[i, :] / h[i, j])``. The residual
+    must be within ``8 * eps * max(shape) * max|h|`` (Gaussian and box kernels
+    built as outer products pass; random kernels fail at once).
+    """
+    if h.ndim != 2 or min(h.shape) < 2 or h.dtype.kind != "f" or h.size < 9:
+        return None
+    i, j = np.unravel_index(np.argmax(np.abs(h)), h.shape)
+    peak = h[i, j]
+    if peak == 0 or not np.isfinite(peak):
+        return None
+    col, row = h[:, j], h[i, :] / peak
+    eps = np.finfo(h.dtype).eps
+    resid = np.abs(h - np.outer(col, row)).max()
+    if not resid <= 8 * eps * max(h.shape) * abs(peak):
+        return None
+    return col.reshape(-1, 1), row.reshape(1, -1)
+
+
+def _separable(in1, in2, windows, result_dtype, workers):
+    """``(predicted seconds, thunk)`` for two 1-D passes with a rank-1 ``in2``, or None."""
+    if result_dtype.kind != "f" or in1.ndim != 2 or in2.size > in1.size:
+        return None
+    factors = rank1_factors(in2)
+    if factors is None:
+        return None
+    col, row = factors
+    w0, w1 = windows
+    mid = (w0[1] - w0[0], in1.shape[1])
+    p1 = _choose(in1, col, [0], [w0, (0, in1.shape[1])], result_dtype, workers)
+    p2 = _choose(np.broadcast_to(np.zeros((), in1.dtype), mid), row, [1],
+                 [(0, mid[0]), w1], result_dtype, workers)
+
+    def run() -> np.ndarray:
+        work = _work_dtype(in1.dtype, in2.dtype)
+        c, r = col.astype(work), row.astype(work)
+        y = _run(p1.method, in1, c, [0], [w0, (0, in1.shape[1])], work=work,
+                 workers=workers, params=p1.params)
+        return _run(p2.method, y, r, [1], [(0, mid[0]), w1], work=work, workers=workers,
+                    params=p2.params)
+
+    # + transposing pass 1 in and out (its axis is not the last one)
+    transpose = 4 * in1.size * _strategy.CONSTANTS["copy_elem"] * 1e-9
+    return p1.predicted[p1.method] + p2.predicted[p2.method] + transpose, run
 
 
 def _choose(in1, in2, axes, windows, result_dtype, workers) -> _strategy.ConvPlan:
@@ -457,6 +537,10 @@ def fftconvolve(in1, in2, mode: str = "full", axes=None, *,
     >>> fftconv.fftconvolve(x, h, mode="same", axes=1).shape
     (3, 1000)
     """
+    if _is_dask(in1) or _is_dask(in2):
+        from . import dask as _dask
+
+        return _dask.fftconvolve(in1, in2, mode=mode, axes=axes, workers=workers)
     return _fft_family(in1, in2, mode, axes, workers, engines=_FFT_ENGINES)
 
 
@@ -495,6 +579,10 @@ def oaconvolve(in1, in2, mode: str = "full", axes=None, *,
     >>> bool(np.allclose(y, np.convolve(x, h)))
     True
     """
+    if _is_dask(in1) or _is_dask(in2):
+        from . import dask as _dask
+
+        return _dask.fftconvolve(in1, in2, mode=mode, axes=axes, workers=workers)
     return _fft_family(in1, in2, mode, axes, workers, engines=("oa", "fft"))
 
 
