@@ -1,10 +1,28 @@
-"""Sphinx configuration for fftconv's documentation."""
+"""Sphinx configuration for fftconv's documentation.
 
+Build (as CI does): ``python -m sphinx -W --keep-going -b html docs docs/_build/html``.
+"""
+
+import atexit
+import importlib
+import inspect
 import os
+import re
+import shutil
 import sys
+import tempfile
+from pathlib import Path
+
+from sphinx.util.docutils import SphinxDirective
 
 sys.path.insert(0, os.path.abspath(".."))
 os.environ.setdefault("MPLBACKEND", "Agg")
+# The gallery runs the examples in this process; they write their outputs
+# (sounds, images) to FFTCONV_EXAMPLES_OUT: a temporary folder, removed at exit.
+if not os.environ.get("FFTCONV_EXAMPLES_OUT"):
+    _examples_out = tempfile.mkdtemp(prefix="fftconv-docs-")
+    atexit.register(shutil.rmtree, _examples_out, ignore_errors=True)
+    os.environ["FFTCONV_EXAMPLES_OUT"] = _examples_out
 
 project = "fftconv"
 author = "the fftconv developers"
@@ -21,14 +39,16 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
 ]
-autosummary_generate = True
+autosummary_generate = False  # api.rst's tables link to objects documented in place
+autodoc_member_order = "bysource"
 numpydoc_show_class_members = False
 numpydoc_class_members_toctree = False
 numpydoc_xref_param_type = False
 intersphinx_mapping = {}  # no network at build time
 html_theme = "pydata_sphinx_theme"
 html_title = "fftconv"
-exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py"]
+# _*.rst are fragments pulled in with ``.. include::`` (e.g. _convolver_perf.rst).
+exclude_patterns = ["_build", "_*.rst", "auto_examples/*.ipynb", "auto_examples/*.py"]
 suppress_warnings = ["config.cache"]
 
 sphinx_gallery_conf = {
@@ -42,3 +62,94 @@ sphinx_gallery_conf = {
     "abort_on_example_error": True,
     "plot_gallery": "True",
 }
+
+
+# --- API reference: ``.. api-module:: fftconv.theorem`` (used by api.rst) -----------------
+# Topic pages (theorem.rst, images.rst, ...) document objects next to the prose with
+# ``.. autofunction::`` and friends. So that every public object is described (and
+# indexed) exactly once, api-module writes, for one module: its docstring, a summary
+# table of every name in its ``__all__`` (linking to wherever it is documented), and
+# full entries for the names that no other page documents.
+
+_AUTO = re.compile(r"^\.\. auto(\w+):: *(\S+)[ \t]*\n((?:[ \t]+:.*\n)*)", re.M)
+
+
+def _resolve(name):
+    """The object a dotted name refers to, or None."""
+    parts = name.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[i:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
+def _documented_elsewhere(srcdir, docname):
+    """Map id(object) -> documented name, and the module names, for the other pages."""
+    objects, modules = {}, set()
+    for page in sorted(Path(srcdir).glob("*.rst")):
+        if page.stem == docname:
+            continue
+        for kind, name, opts in _AUTO.findall(page.read_text(encoding="utf-8")):
+            if ":no-index:" in opts or ":noindex:" in opts:
+                continue
+            obj = _resolve(name)
+            if obj is None:
+                continue
+            objects.setdefault(id(obj), name)
+            if kind == "module":
+                modules.add(name)
+                listed = re.search(r":members:(.*)", opts)
+                members = listed.group(1).split(",") if listed else []
+                members = [m.strip() for m in members if m.strip()] or getattr(obj, "__all__", [])
+                for m in members:
+                    member = getattr(obj, m, None)
+                    if member is not None:
+                        objects.setdefault(id(member), f"{name}.{m}")
+    return objects, modules
+
+
+class ApiModule(SphinxDirective):
+    """``.. api-module:: dotted.name`` -- see the comment above."""
+
+    required_arguments = 1
+
+    def run(self):
+        modname = self.arguments[0]
+        module = importlib.import_module(modname)
+        srcdir = Path(self.env.srcdir)
+        for page in srcdir.glob("*.rst"):
+            self.env.note_dependency(str(page))
+        elsewhere, modules = _documented_elsewhere(srcdir, self.env.docname)
+        names = list(module.__all__)
+        lines = [f".. automodule:: {modname}"]
+        if modname in modules:
+            lines.append("   :no-index:")
+        lines += ["", ".. autosummary::", ""]
+        for n in names:  # relative to the module automodule just set, as autosummary wants
+            label = elsewhere.get(id(getattr(module, n)), n)
+            lines.append(f"   {label.removeprefix(modname + '.')}")
+        lines.append("")
+        for n in names:
+            obj = getattr(module, n)
+            if id(obj) in elsewhere:
+                continue
+            if inspect.isclass(obj):
+                lines += [f".. autoclass:: {modname}.{n}", "   :members:", ""]
+            elif callable(obj):
+                lines += [f".. autofunction:: {modname}.{n}", ""]
+            else:
+                lines += [f".. autodata:: {modname}.{n}", ""]
+        return self.parse_text_to_nodes("\n".join(lines), allow_section_headings=False)
+
+
+def setup(app):
+    app.add_directive("api-module", ApiModule)
+    return {"parallel_read_safe": True}

@@ -105,3 +105,30 @@ def convolve_window(
                                        mode="constant", cval=0.0)
     xw = _padded_window(x, windows, h.shape)
     return valid_correlate(xw, flipped)
+
+
+def faithful_window(
+    x: np.ndarray, h: np.ndarray, windows: Sequence[tuple[int, int]]
+) -> np.ndarray:
+    """The plain sum of products ``sum_k h[k] x[n - k]`` over existing terms only.
+
+    Every product is formed in IEEE arithmetic (``inf * 0`` is NaN) and no
+    product with zero padding is formed, so NaN/inf land exactly where the
+    mathematical direct sum puts them. One vectorised pass per element of the
+    smaller input.
+    """
+    if h.size > x.size:
+        x, h = h, x
+    out = np.zeros(tuple(e - s for s, e in windows), dtype=np.result_type(x, h))
+    with np.errstate(invalid="ignore", over="ignore"):
+        for k in np.ndindex(*h.shape):
+            src, dst = [], []
+            for kk, n, (s0, s1) in zip(k, x.shape, windows):
+                lo, hi = max(s0 - kk, 0), min(s1 - kk, n)  # x indices landing in the window
+                if hi <= lo:
+                    break
+                src.append(slice(lo, hi))
+                dst.append(slice(lo + kk - s0, hi + kk - s0))
+            else:
+                out[tuple(dst)] += x[tuple(src)] * h[k]
+    return out

@@ -104,7 +104,8 @@ def convolve_window(
     bshape = np.broadcast_shapes(sig_shape, ker_shape)
     out = np.empty(tuple(e - s for s, e in windows), dtype=work_dtype)
     fwd, inv = ("rfft", "irfft") if real else ("fft", "ifft")
-    scale = 1.0 / (L * math.prod(oshape.values()))
+    rtype = np.empty(0, work_dtype).real.dtype.type  # 1/n in the working precision
+    scale = rtype(1) / rtype(L * math.prod(oshape.values()))
     kw = {"threads": workers, "planner": planner}
     crop = [slice(s, e) for s, e in windows]
     crop[axis] = slice(k - 1, L)
@@ -228,7 +229,8 @@ def _convolve_tiles(a1, a2, axes, windows, tiles, *, work_dtype, workers, planne
     bshape = np.broadcast_shapes(sig_shape, ker_shape)
     out = np.empty(tuple(e - s for s, e in windows), dtype=work_dtype)
     fwd, inv = ("rfft", "irfft") if real else ("fft", "ifft")
-    scale = 1.0 / math.prod(size[a] for a in axes)
+    rtype = np.empty(0, work_dtype).real.dtype.type
+    scale = rtype(1) / rtype(math.prod(size[a] for a in axes))
     kw = {"threads": workers, "planner": planner}
     step = {a: size[a] - ker.shape[a] + 1 for a in tiled}
     with acquire(fwd, ker_shape, work_dtype, axes, **kw) as pk:

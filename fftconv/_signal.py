@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _measure, _strategy
+from . import _measure, _nonfinite, _strategy
 from ._config import get_planner, resolve_workers
 from ._validate import (
     as_array,
@@ -227,6 +227,30 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
     # transform: the FFT engines broadcast over them (as scipy's fftconvolve does).
     fax = [a for a in axes if not (min(in1.shape[a], in2.shape[a]) == 1
                                    and windows[a] == (0, max(in1.shape[a], in2.shape[a])))]
+    bad1 = bad2 = None
+    if result_dtype.kind in "fc":
+        # NaN/inf: every engine convolves the finite part and then adds the
+        # products with non-finite samples, so the footprint is the direct sum's.
+        f1, bad1 = _nonfinite.split(in1)
+        f2, bad2 = _nonfinite.split(in2)
+        if bad1 is not None or bad2 is not None:
+            if _nonfinite.extra_work(bad1, bad2, in1.size, in2.size) > in1.size * in2.size // 4:
+                # mostly non-finite: the plain IEEE sum of products is as cheap
+                out = _direct_mod().faithful_window(in1, in2, windows)
+                return out.astype(result_dtype, copy=False)
+            in1, in2, orig = f1, f2, (in1, in2)
+    out = _dispatch(in1, in2, mode, method, axes, fax, windows, result_dtype, workers)
+    if bad1 is not None or bad2 is not None:
+        _nonfinite.add_nonfinite(out, windows, *orig, bad1, bad2)
+    return _finish(out, result_dtype)
+
+
+def _direct_mod():
+    return importlib.import_module("fftconv._direct")
+
+
+def _dispatch(in1, in2, mode, method, axes, fax, windows, result_dtype, workers) -> np.ndarray:
+    """Run the chosen (or best) engine; returns the window in the work dtype."""
     if method == "auto":
         p = _choose(in1, in2, fax, windows, result_dtype, workers)
         method, params = p.method, p.params
@@ -236,18 +260,16 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
         else:
             sep = _separable(in1, in2, windows, result_dtype, workers)
             if sep is not None and sep[0] * _strategy.MARGIN < p.predicted[method]:
-                return _finish(sep[1](), result_dtype)
+                return sep[1]()
     else:
         params = None
     if method == "direct":
-        out = _run("direct", in1, in2, axes, windows, work=result_dtype, workers=workers)
-        return out.astype(result_dtype, copy=False)
+        return _run("direct", in1, in2, axes, windows, work=result_dtype, workers=workers)
     if not fax:  # nothing to transform: an elementwise (broadcast) product
-        return (in1 * in2).astype(result_dtype, copy=False)
+        return in1 * in2
     a1, a2 = _object_to_numeric(in1), _object_to_numeric(in2)
     work = _work_dtype(a1.dtype, a2.dtype)
-    out = _run(method, a1, a2, fax, windows, work=work, workers=workers, params=params)
-    return _finish(out, result_dtype)
+    return _run(method, a1, a2, fax, windows, work=work, workers=workers, params=params)
 
 
 def rank1_factors(h: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:

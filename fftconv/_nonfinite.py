@@ -1,0 +1,90 @@
+"""Non-finite inputs: the same NaN/inf footprint on every engine.
+
+Direct convolution puts a non-finite value in every output sample that sums a
+product with a non-finite input (``nan * 0`` and ``inf * 0`` are NaN), and
+leaves every other sample finite. An FFT would instead smear one NaN over the
+whole output. So the FFT engines convolve the *finite part* of the inputs
+(non-finite samples replaced by 0) and this module adds back, exactly, the
+products that involve a non-finite sample:
+
+* each non-finite sample ``x[j]`` adds ``h * x[j]`` over the box ``j + [0, K)``;
+* each non-finite kernel tap ``h[k]`` adds ``x_finite * h[k]`` shifted by ``k``.
+
+Every entry touched is non-finite (``inf * 0`` is NaN), so adding them to the
+finite FFT result gives ``+inf``/``-inf``/``NaN`` exactly where, and as, the
+direct sum would. The work is ``m_x * K + m_h * N`` for ``m`` non-finite
+samples; the caller falls back to the direct engine when that is not small.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+
+def all_finite(a: np.ndarray) -> bool:
+    """True when every element is finite; one vectorised pass, no allocation.
+
+    A non-finite element makes the sum non-finite; a finite sum that overflows
+    only sends the caller down the (correct, slower) careful path.
+    """
+    if a.dtype.kind not in "fc" or a.size == 0:
+        return True
+    with np.errstate(over="ignore", invalid="ignore"):
+        return bool(np.isfinite(a.sum()))
+
+
+def split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(a with non-finite samples zeroed, boolean mask of them)``; mask None if none."""
+    if all_finite(a):
+        return a, None
+    bad = ~np.isfinite(a)
+    if not bad.any():
+        return a, None
+    return np.where(bad, 0, a), bad
+
+
+def extra_work(bad1: np.ndarray | None, bad2: np.ndarray | None, size1: int, size2: int) -> int:
+    """Multiply-adds :func:`add_nonfinite` would do."""
+    n1 = int(bad1.sum()) if bad1 is not None else 0
+    n2 = int(bad2.sum()) if bad2 is not None else 0
+    return n1 * size2 + n2 * size1
+
+
+def add_nonfinite(out: np.ndarray, windows: Sequence[tuple[int, int]], a1: np.ndarray,
+                  a2: np.ndarray, bad1: np.ndarray | None, bad2: np.ndarray | None) -> None:
+    """Add the products involving non-finite samples into ``out`` (in place).
+
+    ``out`` holds the window ``windows`` (full-convolution coordinates, every
+    axis convolved) of the convolution of the finite parts of ``a1`` and ``a2``.
+    """
+    starts = [s for s, _ in windows]
+    stops = [e for _, e in windows]
+    with np.errstate(invalid="ignore", over="ignore"):
+        if bad1 is not None:
+            _scatter(out, starts, stops, a1, bad1, a2)
+        if bad2 is not None:
+            # products of two non-finite samples were added above: skip them here
+            _scatter(out, starts, stops, a2, bad2, a1, skip=bad1)
+
+
+def _scatter(out, starts, stops, src, bad, other, skip=None) -> None:
+    """For each flagged ``src[j]``, add ``other * src[j]`` on the box at ``j``.
+
+    Entries of ``other`` flagged in ``skip`` contribute nothing (not even
+    ``0 * inf``).
+    """
+    for j in zip(*np.nonzero(bad)):
+        region_out, region_other = [], []
+        for jj, n, s0, s1 in zip(j, other.shape, starts, stops):
+            lo, hi = max(jj, s0), min(jj + n, s1)  # full-coordinate range, cropped
+            if hi <= lo:
+                break
+            region_out.append(slice(lo - s0, hi - s0))
+            region_other.append(slice(lo - jj, hi - jj))
+        else:
+            prod = other[tuple(region_other)] * src[j]
+            if skip is not None:
+                prod[skip[tuple(region_other)]] = 0
+            out[tuple(region_out)] += prod

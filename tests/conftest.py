@@ -1,0 +1,88 @@
+"""Shared fixtures: a seeded rng, random arrays of any dtype, hypothesis profile."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+try:
+    from hypothesis import settings
+
+    settings.register_profile("fftconv", deadline=None, max_examples=40, derandomize=True)
+    settings.load_profile("fftconv")
+except ImportError:  # pragma: no cover - hypothesis is a test dependency
+    pass
+
+#: dtypes every engine is checked on ("O" holds Fractions: the direct engine only).
+FLOAT_DTYPES = ("float32", "float64", "complex64", "complex128")
+ALL_DTYPES = (*FLOAT_DTYPES, "longdouble", "int8", "int16", "int32", "int64", "uint8", "bool")
+
+
+def make_array(rng: np.random.Generator, shape, dtype) -> np.ndarray:
+    """Random array of ``shape`` and ``dtype``.
+
+    Integers are small (0..4, or -3..3 for signed types) so that their
+    convolutions stay exact through an FFT and do not overflow int8 for the
+    kernels used here; ``dtype="O"`` gives an object array of ``Fraction``.
+    """
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return rng.integers(0, 2, shape).astype(bool)
+    if dtype.kind == "u":
+        return rng.integers(0, 5, shape).astype(dtype)
+    if dtype.kind == "i":
+        return rng.integers(-3, 4, shape).astype(dtype)
+    if dtype.kind == "O":
+        num = rng.integers(-5, 6, shape)
+        den = rng.integers(1, 7, shape)
+        out = np.empty(shape, dtype=object)
+        for idx in np.ndindex(*out.shape):
+            out[idx] = Fraction(int(num[idx]), int(den[idx]))
+        return out
+    if dtype.kind == "c":
+        return (rng.standard_normal(shape) + 1j * rng.standard_normal(shape)).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir(tmp_path_factory):
+    """Keep calibration/wisdom files of the test session out of the user's cache dir.
+
+    (Tests that check the cache location set ``FFTCONV_CACHE_DIR`` themselves
+    with ``monkeypatch``.)
+    """
+    import os
+
+    from fftconv._cache import CACHE_ENV
+
+    old = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("fftconv-cache"))
+    yield
+    if old is None:
+        os.environ.pop(CACHE_ENV, None)
+    else:
+        os.environ[CACHE_ENV] = old
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A fresh generator with a fixed seed for every test."""
+    return np.random.default_rng(20251125)
+
+
+@pytest.fixture
+def make(rng):
+    """``make(shape, dtype)``: a random array from the test's seeded rng."""
+    return lambda shape, dtype="float64": make_array(rng, shape, dtype)
+
+
+@pytest.fixture
+def fresh_plans():
+    """Empty the FFT plan pool before and after a test that counts plans."""
+    from fftconv import _plans
+
+    _plans.clear_cache()
+    yield _plans
+    _plans.clear_cache()
