@@ -53,23 +53,24 @@ def extra_work(bad1: np.ndarray | None, bad2: np.ndarray | None, size1: int, siz
 
 
 def add_nonfinite(out: np.ndarray, windows: Sequence[tuple[int, int]], a1: np.ndarray,
-                  a2: np.ndarray, bad1: np.ndarray | None, bad2: np.ndarray | None) -> None:
+                  a2: np.ndarray, bad1: np.ndarray | None, bad2: np.ndarray | None,
+                  conv_axes: Sequence[int] | None = None) -> None:
     """Add the products involving non-finite samples into ``out`` (in place).
 
-    ``out`` holds the window ``windows`` (full-convolution coordinates, every
-    axis convolved) of the convolution of the finite parts of ``a1`` and ``a2``.
+    ``out`` holds the window ``windows`` (full-convolution coordinates; on axes
+    not in ``conv_axes`` -- default: none -- plain, broadcast indices) of the
+    convolution of the finite parts of ``a1`` and ``a2``.
     """
-    starts = [s for s, _ in windows]
-    stops = [e for _, e in windows]
+    conv = set(range(a1.ndim) if conv_axes is None else conv_axes)
     with np.errstate(invalid="ignore", over="ignore"):
         if bad1 is not None:
-            _scatter(out, starts, stops, a1, bad1, a2)
+            _scatter(out, windows, a1, bad1, a2, conv)
         if bad2 is not None:
             # products of two non-finite samples were added above: skip them here
-            _scatter(out, starts, stops, a2, bad2, a1, skip=bad1)
+            _scatter(out, windows, a2, bad2, a1, conv, skip=bad1)
 
 
-def _scatter(out, starts, stops, src, bad, other, skip=None) -> None:
+def _scatter(out, windows, src, bad, other, conv, skip=None) -> None:
     """For each flagged ``src[j]``, add ``other * src[j]`` on the box at ``j``.
 
     Entries of ``other`` flagged in ``skip`` contribute nothing (not even
@@ -77,14 +78,22 @@ def _scatter(out, starts, stops, src, bad, other, skip=None) -> None:
     """
     for j in zip(*np.nonzero(bad)):
         region_out, region_other = [], []
-        for jj, n, s0, s1 in zip(j, other.shape, starts, stops):
-            lo, hi = max(jj, s0), min(jj + n, s1)  # full-coordinate range, cropped
+        for a, (jj, n, (s0, s1)) in enumerate(zip(j, other.shape, windows)):
+            if a in conv:
+                lo, hi = max(jj, s0), min(jj + n, s1)  # full-coordinate range, cropped
+                o_lo, o_hi = lo - jj, hi - jj
+            elif src.shape[a] == 1:  # broadcast: every index of `other`
+                lo, hi = max(s0, 0), min(s1, n) if n > 1 else s1
+                o_lo, o_hi = (lo, hi) if n > 1 else (0, 1)
+            else:  # batch axis: the same index
+                lo, hi = max(jj, s0), min(jj + 1, s1)
+                o_lo, o_hi = (jj, jj + 1) if n > 1 else (0, 1)
             if hi <= lo:
                 break
             region_out.append(slice(lo - s0, hi - s0))
-            region_other.append(slice(lo - jj, hi - jj))
+            region_other.append(slice(o_lo, o_hi))
         else:
             prod = other[tuple(region_other)] * src[j]
             if skip is not None:
-                prod[skip[tuple(region_other)]] = 0
+                prod = np.where(skip[tuple(region_other)], 0, prod)
             out[tuple(region_out)] += prod

@@ -223,6 +223,7 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
         in1, in2 = in2, in1
     windows = _windows(mode, in1.shape, in2.shape, axes, in1.ndim)
     check_shape_size([e - s for s, e in windows], result_dtype.itemsize)
+    _strategy.check_output_memory(in1.shape, in2.shape, windows, result_dtype)
     # Axes where one input has length 1 and the whole extent is kept need no
     # transform: the FFT engines broadcast over them (as scipy's fftconvolve does).
     fax = [a for a in axes if not (min(in1.shape[a], in2.shape[a]) == 1
@@ -241,7 +242,7 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
             in1, in2, orig = f1, f2, (in1, in2)
     out = _dispatch(in1, in2, mode, method, axes, fax, windows, result_dtype, workers)
     if bad1 is not None or bad2 is not None:
-        _nonfinite.add_nonfinite(out, windows, *orig, bad1, bad2)
+        _nonfinite.add_nonfinite(out, windows, *orig, bad1, bad2, conv_axes=axes)
     return _finish(out, result_dtype)
 
 
@@ -372,12 +373,19 @@ def _fft_family(in1, in2, mode, axes, workers, *, engines) -> np.ndarray:
         crop = tuple(slice(s, e) for s, e in windows)
         return np.multiply(in1, in2, dtype=work)[crop].copy()
     check_shape_size([e - s for s, e in windows], work.itemsize)
+    _strategy.check_output_memory(in1.shape, in2.shape, windows, work)
     p = _strategy.choose(in1.shape, in2.shape, ax, windows, dtype=work, direct_ok=False,
                          threads=workers)
     method, params = p.method, p.params
     if method not in engines:
         method, params = engines[0], None
-    return _run(method, in1, in2, ax, windows, work=work, workers=workers, params=params)
+    # NaN/inf stay local, as in the direct sum (see fftconv._nonfinite)
+    f1, bad1 = _nonfinite.split(in1)
+    f2, bad2 = _nonfinite.split(in2)
+    out = _run(method, f1, f2, ax, windows, work=work, workers=workers, params=params)
+    if bad1 is not None or bad2 is not None:
+        _nonfinite.add_nonfinite(out, windows, in1, in2, bad1, bad2, conv_axes=ax)
+    return out
 
 
 # --------------------------------------------------------------------------- public API

@@ -276,6 +276,112 @@ def tile_plan(shape1, shape2, axes, windows, *, dtype, threads: int = 1):
     return best
 
 
+#: Problems whose largest engine needs less than this are never memory-checked
+#: (reading the available memory costs more than small convolutions).
+MEMORY_CHECK_BYTES = 64 * 2**20
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to this process now (Linux ``MemAvailable``), or None.
+
+    ``FFTCONV_MEMORY_LIMIT`` (bytes) overrides it, e.g. to stay within a job's share.
+    """
+    env = os.environ.get("FFTCONV_MEMORY_LIMIT")
+    if env:
+        try:
+            return int(float(env))
+        except ValueError:
+            pass
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def memory_bytes(method: str, params: dict, shape1, shape2, axes, windows, dtype) -> int:
+    """Estimated peak bytes an engine allocates (output included, inputs excluded)."""
+    dtype = np.dtype(dtype)
+    item = dtype.itemsize
+    out = math.prod(e - s for s, e in windows) * item
+    if method == "direct":
+        padded = math.prod(e - s + min(a, b) - 1 for (s, e), a, b in zip(windows, shape1, shape2))
+        return out + (padded * item if len(shape1) > 1 else 0)
+    sizes = dict(zip(axes, params.get("fshape", []))) if method == "fft" else {}
+
+    def total(shape):
+        return math.prod(sizes.get(a, n) for a, n in enumerate(shape))
+
+    if method == "fft":
+        if not sizes:
+            sizes = dict(zip(axes, fft_sizes(shape1, shape2, axes, real=dtype.kind != "c",
+                                              dtype=dtype)))
+        b = math.prod(max(sizes.get(a, m), sizes.get(a, n))
+                      for a, (m, n) in enumerate(zip(shape1, shape2)))
+        # each plan holds a real (or complex) array and its spectrum: ~2x its size
+        return out + 2 * item * (total(shape1) + total(shape2) + b)
+    # overlap-save: the output, the kernel spectrum and a few blocks
+    if "tiles" in params:
+        block = math.prod(params["tiles"].values())
+    else:
+        axis = params.get("axis", max(axes, key=lambda a: windows[a][1] - windows[a][0]))
+        k = min(shape1[axis], shape2[axis])
+        L = params.get("block") or oa_block_size(k, windows[axis][1] - windows[axis][0],
+                                                 dtype=dtype)
+        block = L * math.prod(max(m, n) for a, (m, n) in enumerate(zip(shape1, shape2))
+                              if a != axis)
+    return out + 2 * item * 4 * block + 8 * item * 2**14
+
+
+def check_output_memory(shape1, shape2, windows, dtype) -> None:
+    """MemoryError (before any allocation) when the output alone cannot fit."""
+    n = math.prod(e - s for s, e in windows)
+    out_bytes = n * np.dtype(dtype).itemsize
+    if out_bytes < MEMORY_CHECK_BYTES:
+        return
+    avail = available_memory()
+    if avail is not None and out_bytes > avail:
+        raise MemoryError(
+            f"the output of convolving shapes {tuple(shape1)} and {tuple(shape2)} has "
+            f"{n} elements ({out_bytes / 2**20:.0f} MiB of {np.dtype(dtype)}), more than "
+            f"the {avail / 2**20:.0f} MiB available")
+
+
+def fit_memory(plan: ConvPlan, shape1, shape2, axes, windows, dtype) -> ConvPlan:
+    """Return ``plan``, or the fastest engine that fits in memory; MemoryError if none does.
+
+    Checked only for problems large enough to matter (:data:`MEMORY_CHECK_BYTES`).
+    """
+    need = {m: memory_bytes(m, plan.params if m == plan.method else {}, shape1, shape2,
+                            axes, windows, dtype) for m in plan.predicted}
+    if max(need.values()) < MEMORY_CHECK_BYTES:
+        return plan
+    avail = available_memory()
+    if avail is None or need[plan.method] <= avail:
+        return plan
+    check_output_memory(shape1, shape2, windows, dtype)
+    fits = [m for m in plan.predicted if need[m] <= avail and math.isfinite(plan.predicted[m])]
+    if not fits:
+        raise MemoryError(
+            f"no engine fits in the {avail / 2**20:.0f} MiB available for shapes "
+            f"{tuple(shape1)} and {tuple(shape2)}: needs "
+            + ", ".join(f"{m} {need[m] / 2**20:.0f} MiB" for m in need))
+    best = min(fits, key=lambda m: plan.predicted[m])
+    params = {} if best != "oa" else {
+        "axis": max(axes, key=lambda a: windows[a][1] - windows[a][0])}
+    return ConvPlan(method=best, params=params, predicted=dict(plan.predicted),
+                    reason=(f"{plan.method!r} would need {need[plan.method] / 2**20:.0f} MiB, "
+                            f"more than the {avail / 2**20:.0f} MiB available; {best!r} "
+                            f"needs {need[best] / 2**20:.0f} MiB"),
+                    shape1=plan.shape1, shape2=plan.shape2, dtype=plan.dtype, mode=plan.mode)
+
+
 @dataclass
 class ConvPlan:
     """What ``method='auto'`` would do for a convolution, and why.
@@ -333,7 +439,8 @@ def choose(
     p = _choose_cached(tuple(shape1), tuple(shape2), tuple(axes), tuple(map(tuple, windows)),
                        dtype=np.dtype(dtype), fft_ok=fft_ok, direct_ok=direct_ok,
                        threads=int(threads), why_fft_not_ok=why_fft_not_ok)
-    return p  # shared between callers: treat as read-only (plan() copies it)
+    # memory depends on the moment, not the shapes: checked outside the cache
+    return fit_memory(p, shape1, shape2, axes, windows, dtype)
 
 
 @functools.lru_cache(maxsize=1024)

@@ -285,3 +285,52 @@ def test_non_last_axes_are_transposed_correctly(axes, func):
         np.testing.assert_allclose(func(x, h, mode=mode, axes=axes),
                                    scipy.signal.fftconvolve(x, h, mode=mode, axes=axes),
                                    atol=1e-11)
+
+
+# ------------------------------------------------------------------ memory
+def test_auto_avoids_an_engine_that_does_not_fit(monkeypatch):
+    monkeypatch.setattr(_strategy, "available_memory", lambda: 300 * 2**20)
+    p = fftconv.plan(4_000_000, 3_000_000)
+    assert p.method != "fft"
+    assert "MiB available" in p.reason
+    monkeypatch.setattr(_strategy, "available_memory", lambda: 64 * 2**30)
+    assert fftconv.plan(4_000_000, 3_000_000).method == "fft"
+
+
+def test_memory_error_before_allocating_when_the_output_cannot_fit(monkeypatch):
+    monkeypatch.setattr(_strategy, "available_memory", lambda: 100 * 2**20)
+    x = np.broadcast_to(np.float64(1), (20_000_000,))  # no memory behind it
+    with pytest.raises(MemoryError, match=r"\(20000000,\).*MiB available"):
+        fftconv.convolve(x, np.ones(3), method="fft")
+    with pytest.raises(MemoryError, match="MiB"):
+        fftconv.fftconvolve(x, np.ones(3))
+    with pytest.raises(MemoryError):
+        fftconv.plan(20_000_000, 3)
+
+
+def test_memory_limit_environment_variable(monkeypatch):
+    monkeypatch.setenv("FFTCONV_MEMORY_LIMIT", "12345678")
+    assert _strategy.available_memory() == 12345678
+
+
+def test_overflowing_shapes_raise_value_error():
+    x = np.broadcast_to(np.zeros((), np.int8), (2**21, 2**21, 2**20))  # no memory behind
+    with pytest.raises(ValueError, match="too large"):
+        fftconv.convolve(x, x)
+
+
+@pytest.mark.parametrize("func", [fftconv.fftconvolve, fftconv.oaconvolve])
+def test_nonfinite_stays_local_with_batched_axes(func):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 400))
+    x[1, 100] = np.nan
+    x[2, 300] = np.inf
+    h = rng.standard_normal((1, 21))
+    y = func(x, h, axes=1)
+    assert np.isfinite(y[0]).all()
+    assert np.isnan(y[1, 100:121]).all() and np.isfinite(np.delete(y[1], range(100, 121))).all()
+    assert not np.isfinite(y[2, 300:321]).all()
+    assert np.isfinite(np.delete(y[2], range(300, 321))).all()
+    fin = np.isfinite(y)
+    clean = scipy.signal.fftconvolve(np.nan_to_num(x, posinf=0), h, axes=1)
+    np.testing.assert_allclose(y[fin], clean[fin], atol=1e-10)
