@@ -399,7 +399,7 @@ class PMF:
 
 
 def die(sides, *, exact=False):
-    """A fair die with faces ``1 .. sides``.
+    """A fair die with faces 1 to ``sides``.
 
     Examples
     --------

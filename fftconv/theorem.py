@@ -343,7 +343,9 @@ def spectrum(x, *, fs: float = 1.0, n: int | None = None, onesided: bool | None 
 
 @dataclass(frozen=True)
 class TheoremCheck:
-    """Both sides of ``F{x (*) h} = F{x} . F{h}`` for one pair, from :func:`check`.
+    """Both sides of the convolution theorem for one pair, from :func:`check`.
+
+    The theorem says ``F{x (*) h} = F{x} . F{h}``.
 
     Attributes
     ----------
