@@ -26,6 +26,30 @@ def time_call(fn: Callable[[], object], *, repeat: int = 5, budget: float = 2.0)
     return statistics.median(times)
 
 
+def compare(fns: dict[str, Callable[[], object]], *, repeat: int = 5,
+            budget: float = 6.0) -> dict[str, float]:
+    """Median seconds of each function, measured in interleaved rounds.
+
+    Running the candidates round-robin (A B C A B C ...) rather than one after
+    the other keeps slow drifts of a shared machine (and allocator state) from
+    favouring whichever ran first.
+    """
+    for fn in fns.values():
+        fn()
+    times: dict[str, list[float]] = {k: [] for k in fns}
+    spent = 0.0
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            t0 = time.perf_counter()
+            fn()
+            dt = time.perf_counter() - t0
+            times[name].append(dt)
+            spent += dt
+        if spent > budget and len(times[name]) >= 2:
+            break
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
 def geomean(values) -> float:
     import math
 

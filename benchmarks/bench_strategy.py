@@ -28,7 +28,7 @@ import scipy.ndimage
 import scipy.signal
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _util import geomean, table, time_call  # noqa: E402
+from _util import compare, geomean, table, time_call  # noqa: E402
 
 import fftconv  # noqa: E402
 from fftconv import _overlap  # noqa: E402
@@ -50,13 +50,16 @@ def bench_1d(quick: bool):
     rows, speedups, results = [], [], []
     for n, m in grid_1d(quick):
         x, h = RNG.standard_normal(n), RNG.standard_normal(m)
-        rep = 3 if n >= 1_000_000 else 7
-        t_ours = time_call(lambda: fftconv.convolve(x, h), repeat=rep)
-        t_auto = time_call(lambda: scipy.signal.convolve(x, h), repeat=rep)
-        t_fft = time_call(lambda: scipy.signal.fftconvolve(x, h), repeat=rep)
-        t_oa = time_call(lambda: scipy.signal.oaconvolve(x, h), repeat=rep)
-        t_np = (time_call(lambda: np.convolve(x, h), repeat=rep, budget=3)
-                if n * m <= 4e9 else math.nan)
+        rep = 5 if n >= 1_000_000 else 15
+        fns = {"ours": lambda: fftconv.convolve(x, h),
+               "auto": lambda: scipy.signal.convolve(x, h),
+               "fft": lambda: scipy.signal.fftconvolve(x, h),
+               "oa": lambda: scipy.signal.oaconvolve(x, h)}
+        if n * m <= 4e9:
+            fns["np"] = lambda: np.convolve(x, h)
+        t = compare(fns, repeat=rep, budget=10.0)
+        t_ours, t_auto, t_fft, t_oa = t["ours"], t["auto"], t["fft"], t["oa"]
+        t_np = t.get("np", math.nan)
         p = fftconv.plan(n, m)
         s = t_auto / t_ours
         speedups.append(s)
@@ -91,13 +94,13 @@ def bench_2d(quick: bool):
     rows, speedups = [], []
     for name, k in kernels:
         rep = 3 if quick else 5
-        t_ours = time_call(lambda: fftconv.convolve(img, k, mode="same"), repeat=rep)
-        t_auto = time_call(lambda: scipy.signal.convolve(img, k, mode="same"), repeat=rep)
-        t_cv = math.nan
+        fns = {"ours": lambda: fftconv.convolve(img, k, mode="same"),
+               "auto": lambda: scipy.signal.convolve(img, k, mode="same")}
         if cv2 is not None:
             kf = np.ascontiguousarray(k[::-1, ::-1])
-            t_cv = time_call(lambda: cv2.filter2D(img, -1, kf, borderType=cv2.BORDER_CONSTANT),
-                             repeat=rep)
+            fns["cv"] = lambda: cv2.filter2D(img, -1, kf, borderType=cv2.BORDER_CONSTANT)
+        t = compare(fns, repeat=rep)
+        t_ours, t_auto, t_cv = t["ours"], t["auto"], t.get("cv", math.nan)
         p = fftconv.plan(img.shape, k.shape, mode="same")
         s = t_auto / t_ours
         speedups.append(s)

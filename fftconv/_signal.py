@@ -175,8 +175,11 @@ def _finish(out: np.ndarray, result_dtype: np.dtype) -> np.ndarray:
 #: 1-D problems this small (or with a kernel this short) always go to the direct
 #: engine: the cost model agrees everywhere on the calibrated ladder (pinned in
 #: tests/test_strategy.py), and skipping it keeps tiny calls as cheap as scipy's.
+#: ``SMALL_MACS`` is for kernels under 64 taps; longer ones (numpy.convolve is
+#: 4x faster per multiply-add there) go up to ``4 * SMALL_MACS``.
 SMALL_MACS = 40_000
 SHORT_KERNEL = 8
+_strategy_modes = ("full", "same", "valid")
 
 
 def _small_1d(in1: np.ndarray, in2: np.ndarray, mode, method) -> np.ndarray | None:
@@ -186,10 +189,19 @@ def _small_1d(in1: np.ndarray, in2: np.ndarray, mode, method) -> np.ndarray | No
         (method != "auto" and method != "direct")
         or in1.dtype.kind not in "fc" or in2.dtype.kind not in "fc"
         or n == 0 or k == 0
-        or (method == "auto" and min(n, k) > SHORT_KERNEL and n * k > SMALL_MACS)
         or in1.dtype.itemsize > 16 or in2.dtype.itemsize > 16
     ):
         return None
+    if (method == "auto" and min(n, k) > SHORT_KERNEL
+            and n * k > SMALL_MACS * (4 if min(n, k) >= 64 else 1)):
+        if n * k > 100 * SMALL_MACS or mode not in _strategy_modes:
+            return None
+        # mid-sized: ask the (cached) cost model without the general path's set-up
+        windows = _windows(mode, (n,), (k,), (0,), 1) if mode != "valid" or n >= k else None
+        if windows is None or _strategy.choose(
+                (n,), (k,), [0], windows, dtype=np.result_type(in1.dtype, in2.dtype),
+                threads=resolve_workers(None)).method != "direct":
+            return None
     if mode == "full" or mode == "valid":
         return np.convolve(in1, in2, mode)
     if mode == "same" and n >= k:
@@ -228,8 +240,20 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
     # transform: the FFT engines broadcast over them (as scipy's fftconvolve does).
     fax = [a for a in axes if not (min(in1.shape[a], in2.shape[a]) == 1
                                    and windows[a] == (0, max(in1.shape[a], in2.shape[a])))]
+    params = None
+    if method == "auto":
+        p = _choose(in1, in2, fax, windows, result_dtype, workers)
+        method, params = p.method, p.params
+        measured = _measure.remembered(in1.shape, in2.shape, result_dtype, mode)
+        if measured is not None:
+            method, params = measured, p.params if measured == p.method else None
+        else:
+            sep = _separable(in1, in2, windows, result_dtype, workers)
+            if sep is not None and sep[0] * _strategy.MARGIN < p.predicted[method]:
+                method = "separable"
     bad1 = bad2 = None
-    if result_dtype.kind in "fc":
+    # numpy.convolve (the 1-D direct engine) is already a plain IEEE sum of products
+    if result_dtype.kind in "fc" and not (method == "direct" and in1.ndim == 1):
         # NaN/inf: every engine convolves the finite part and then adds the
         # products with non-finite samples, so the footprint is the direct sum's.
         f1, bad1 = _nonfinite.split(in1)
@@ -240,7 +264,7 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
                 out = _direct_mod().faithful_window(in1, in2, windows)
                 return out.astype(result_dtype, copy=False)
             in1, in2, orig = f1, f2, (in1, in2)
-    out = _dispatch(in1, in2, mode, method, axes, fax, windows, result_dtype, workers)
+    out = _execute(method, params, in1, in2, axes, fax, windows, result_dtype, workers)
     if bad1 is not None or bad2 is not None:
         _nonfinite.add_nonfinite(out, windows, *orig, bad1, bad2, conv_axes=axes)
     return _finish(out, result_dtype)
@@ -250,20 +274,13 @@ def _direct_mod():
     return importlib.import_module("fftconv._direct")
 
 
-def _dispatch(in1, in2, mode, method, axes, fax, windows, result_dtype, workers) -> np.ndarray:
-    """Run the chosen (or best) engine; returns the window in the work dtype."""
-    if method == "auto":
-        p = _choose(in1, in2, fax, windows, result_dtype, workers)
-        method, params = p.method, p.params
-        measured = _measure.remembered(in1.shape, in2.shape, result_dtype, mode)
-        if measured is not None:
-            method, params = measured, p.params if measured == p.method else None
-        else:
-            sep = _separable(in1, in2, windows, result_dtype, workers)
-            if sep is not None and sep[0] * _strategy.MARGIN < p.predicted[method]:
-                return sep[1]()
-    else:
-        params = None
+def _execute(method, params, in1, in2, axes, fax, windows, result_dtype, workers) -> np.ndarray:
+    """Run one engine; returns the window in the work dtype."""
+    if method == "separable":
+        sep = _separable(in1, in2, windows, result_dtype, workers)
+        if sep is not None:
+            return sep[1]()
+        method, params = "fft", None  # the finite part is no longer rank 1
     if method == "direct":
         return _run("direct", in1, in2, axes, windows, work=result_dtype, workers=workers)
     if not fax:  # nothing to transform: an elementwise (broadcast) product

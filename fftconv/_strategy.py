@@ -53,7 +53,8 @@ SHIPPED_FFT_NS: dict[str, list[float]] = {
 #: date as :data:`SHIPPED_FFT_NS`, timed with numpy 2.4 / scipy 1.17 on
 #: float64 arrays of 1e5-1e6 elements (medians of 5).
 CONSTANTS: dict[str, float] = {
-    "call_overhead": 25_000.0,  # Python-level set-up of one FFT/overlap call
+    "call_overhead": 40_000.0,  # Python-level set-up of one FFT/overlap call
+    "oa_extra_overhead": 40_000.0,  # overlap-save's extra set-up (kernel spectrum, 5 plans)
     "block_overhead": 3_500.0,  # per overlap block (Python loop, plan dispatch)
     "non_pow2": 1.3,  # FFT of a 3/5/7-smooth size vs the ladder's powers of two (n log n)
     "tile_overhead": 20_000.0,  # per N-D tile (Python slicing, zeroing)
@@ -143,6 +144,7 @@ def _reset() -> None:
     _log_table.cache_clear()
     _fft_time_cached.cache_clear()
     _choose_cached.cache_clear()
+    _oa_block_size.cache_clear()
 
 
 def _ns(name: str) -> float:
@@ -207,10 +209,21 @@ def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 
     nbytes = n * dtype.itemsize
     per_block = (2 * fft_time(n, dtype, threads) + n * _elem_ns(nbytes) * 1e-9
                  * (2.0 if dtype.kind == "c" else 1.0) + _ns("block_overhead"))
-    return blocks * per_block + fft_time(n, dtype, threads) + _ns("call_overhead")
+    return (blocks * per_block + fft_time(n, dtype, threads) + _ns("call_overhead")
+            + _ns("oa_extra_overhead"))
 
 
 def oa_block_size(k: int, out_len: int, *, dtype, inner: int = 1, threads: int = 1) -> int:
+    """FFT length along the blocked axis that minimises :func:`oa_cost` (cached).
+
+    Candidates are FFTW-friendly lengths from about ``2 k`` up to
+    :data:`OA_MAX_BLOCK` (or the whole output, if smaller).
+    """
+    return _oa_block_size(int(k), int(out_len), np.dtype(dtype), int(inner), int(threads))
+
+
+@functools.lru_cache(maxsize=1024)
+def _oa_block_size(k: int, out_len: int, dtype, inner: int, threads: int) -> int:
     """FFT length along the blocked axis that minimises :func:`oa_cost`.
 
     Candidates are FFTW-friendly lengths from about ``2 k`` up to
@@ -358,6 +371,9 @@ def fit_memory(plan: ConvPlan, shape1, shape2, axes, windows, dtype) -> ConvPlan
 
     Checked only for problems large enough to matter (:data:`MEMORY_CHECK_BYTES`).
     """
+    full = math.prod(a + b - 1 for a, b in zip(shape1, shape2))
+    if 16 * full * np.dtype(dtype).itemsize < MEMORY_CHECK_BYTES:  # cheap bound first
+        return plan
     need = {m: memory_bytes(m, plan.params if m == plan.method else {}, shape1, shape2,
                             axes, windows, dtype) for m in plan.predicted}
     if max(need.values()) < MEMORY_CHECK_BYTES:
