@@ -40,6 +40,9 @@ def _buns(results: dict, out: Path | None) -> None:
         ax.plot(t, fresh, label="fresh buns (f * g)(t)")
         ax.plot(t, rate * tau * (1 - np.exp(-t / tau)), "k:", label="closed form")
         ax.set_xlabel("time (h)")
+        ax.set_ylabel("buns still fresh")
+        ax.set_title(r"$\int_0^t f(\tau)\,g(t-\tau)\,d\tau$: baked at rate $f$, "
+                     r"fresh for a time $\sim g$")
         ax.legend()
         _save(fig, out / "buns_decay.png", results)
 
