@@ -72,7 +72,30 @@ def bench_1d(quick: bool):
     print(table(rows, ["N", "M", "engine", "fftconv", "scipy auto", "fftconvolve",
                        "oaconvolve", "numpy", "speed-up"]))
     print(f"geometric-mean speed-up {geomean(speedups):.2f}x, worst {min(speedups):.2f}x")
-    return results
+    return [(n, m, s) for (n, m, _), s in zip(results, speedups)]
+
+
+def plot_1d(rows, path: str) -> None:
+    """Speed-up over scipy auto per (N, M), one line per kernel length."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 3.8), layout="constrained")
+    for m in sorted({m for _, m, _ in rows if m <= 30_001}):
+        pts = sorted((n, s) for n, mm, s in rows if mm == m and n >= m and n != m)
+        if pts:
+            ax.plot(*zip(*pts), "o-", label=f"M = {m}")
+    ax.axhline(1, color="k", lw=0.8)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("signal length N")
+    ax.set_ylabel("speed-up over scipy.signal.convolve")
+    ax.set_title("fftconv auto vs scipy auto, float64, mode 'full', 1 thread")
+    ax.legend(fontsize=8, ncol=2)
+    fig.savefig(path, dpi=110)
+    print(f"plot written to {path}")
 
 
 def gaussian_kernel(size: int) -> np.ndarray:
@@ -210,12 +233,15 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a smaller grid")
     ap.add_argument("--part", default="1d,2d,regret,float32,memory")
+    ap.add_argument("--plot", default=None, help="write the 1-D speed-up plot (PNG) here")
     args = ap.parse_args()
     parts = args.part.split(",")
     print(f"fftconv {fftconv.__version__}, numpy {np.__version__}, scipy "
           f"{scipy.__version__}, {os.cpu_count()} CPUs, workers=1")
     if "1d" in parts:
-        bench_1d(args.quick)
+        rows = bench_1d(args.quick)
+        if args.plot:
+            plot_1d(rows, args.plot)
     if "2d" in parts:
         bench_2d(args.quick)
     if "regret" in parts:

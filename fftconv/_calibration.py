@@ -42,7 +42,7 @@ def _load(threads: int) -> dict | None:
         return None
     path = _path(threads)
     try:
-        raw = path.read_text()
+        raw = path.read_bytes()  # bad UTF-8 then fails in json.loads, warned below
     except FileNotFoundError:
         return None
     except OSError as exc:

@@ -116,12 +116,64 @@ def _int_fft_safe(a1: np.ndarray, a2: np.ndarray, nfft: int) -> bool:
     Bound: ``5 * eps * log2(n) * ||x||_2 * ||h||_2`` (float64 FFT); see the
     numerical-behaviour docs.
     """
+    bound = _int_bound(a1, a2, nfft)
+    return math.isfinite(bound) and bound < 0.5
+
+
+def _int_bound(a1: np.ndarray, a2: np.ndarray, nfft: int) -> float:
     n1 = float(np.linalg.norm(a1.reshape(-1).astype(np.float64)))
     n2 = float(np.linalg.norm(a2.reshape(-1).astype(np.float64)))
-    if not (math.isfinite(n1) and math.isfinite(n2)):
-        return False
-    bound = 5 * np.finfo(np.float64).eps * max(math.log2(max(nfft, 2)), 1.0) * n1 * n2
-    return bound < 0.5
+    return 5 * np.finfo(np.float64).eps * max(math.log2(max(nfft, 2)), 1.0) * n1 * n2
+
+
+def _limbs(a: np.ndarray, bits: int, count: int) -> list[np.ndarray]:
+    """``a == sum(limb[i] << (bits * i))``: low limbs in [0, 2**bits), the top one signed."""
+    wide = a.astype(np.uint64 if a.dtype == np.uint64 else np.int64)
+    out = []
+    for _ in range(count - 1):
+        out.append((wide & ((1 << bits) - 1)).astype(np.float64))
+        wide = wide >> bits
+    out.append(wide.astype(np.float64))
+    return out
+
+
+def _exact_int_fft(method, params, a1, a2, axes, windows, result_dtype, workers):
+    """FFT convolution of integers, exact even where one FFT's rounding is not.
+
+    Both inputs are cut into limbs of ``bits`` bits, few enough that every
+    limb-by-limb convolution is provably exact after rounding; the pieces are
+    recombined in 64-bit integer arithmetic, which wraps exactly as numpy's
+    direct integer sums do.
+    """
+    nfft = math.prod(a1.shape[a] + a2.shape[a] - 1 for a in axes)
+    wide = np.uint64 if result_dtype == np.uint64 else np.int64
+    for bits in (24, 16, 12, 8, 6, 4, 2, 1):
+        count = -(-64 // bits)
+        # bound for limbs of at most 2**bits in magnitude
+        lim = 2.0**bits
+        bound = 5 * np.finfo(np.float64).eps * max(math.log2(max(nfft, 2)), 1.0) \
+            * lim * math.sqrt(a1.size) * lim * math.sqrt(a2.size)
+        if bound < 0.5:
+            break
+    else:
+        return None
+    # only as many limbs as the largest magnitude needs
+    def used(a):
+        m = int(np.abs(a.astype(np.float64)).max()) if a.size else 0
+        return max(1, -(-(m.bit_length() + 1) // bits))
+    l1, l2 = _limbs(a1, bits, min(count, used(a1))), _limbs(a2, bits, min(count, used(a2)))
+    total = None
+    with np.errstate(over="ignore"):
+        for i, x in enumerate(l1):
+            for j, h in enumerate(l2):
+                part = np.rint(_run(method, x, h, axes, windows, work=np.dtype(np.float64),
+                                    workers=workers, params=params)).astype(wide)
+                shift = bits * (i + j)
+                if shift >= 64:
+                    continue
+                part = part << wide(shift)
+                total = part if total is None else total + part
+    return total.astype(result_dtype)
 
 
 _modules: dict = {}
@@ -285,6 +337,13 @@ def _execute(method, params, in1, in2, axes, fax, windows, result_dtype, workers
         return _run("direct", in1, in2, axes, windows, work=result_dtype, workers=workers)
     if not fax:  # nothing to transform: an elementwise (broadcast) product
         return in1 * in2
+    if result_dtype.kind in "iu":
+        nfft = math.prod(in1.shape[a] + in2.shape[a] - 1 for a in fax)
+        if _int_bound(in1, in2, nfft) >= 0.5:  # one FFT would not round exactly
+            out = _exact_int_fft(method, params, in1, in2, fax, windows, result_dtype, workers)
+            if out is not None:
+                return out
+            return _run("direct", in1, in2, axes, windows, work=result_dtype, workers=workers)
     a1, a2 = _object_to_numeric(in1), _object_to_numeric(in2)
     work = _work_dtype(a1.dtype, a2.dtype)
     return _run(method, a1, a2, fax, windows, work=work, workers=workers, params=params)
@@ -871,16 +930,33 @@ def plan(in1_shape, in2_shape, *, dtype="float64", mode: str = "full", axes=None
     'direct'
     """
     mode = check_mode(mode)
-    s1 = (in1_shape,) if isinstance(in1_shape, (int, np.integer)) else tuple(in1_shape)
-    s2 = (in2_shape,) if isinstance(in2_shape, (int, np.integer)) else tuple(in2_shape)
-    for nm, s in (("in1_shape", s1), ("in2_shape", s2)):
-        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1
-                   for v in s):
-            raise ValueError(f"{nm} must hold positive integers, got {nm}={s!r}")
+
+    def shape(value, name):
+        if isinstance(value, (int, np.integer)) and not isinstance(value, bool):
+            value = (value,)
+        try:
+            value = tuple(value)
+        except TypeError:
+            raise TypeError(f"{name} must be an int or a tuple of ints, got "
+                            f"{name}={value!r}") from None
+        if not value or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                and v >= 1 for v in value):
+            raise ValueError(f"{name} must hold positive integers, got {name}={value!r}")
+        return tuple(int(v) for v in value)
+
+    s1, s2 = shape(in1_shape, "in1_shape"), shape(in2_shape, "in2_shape")
     if len(s1) != len(s2):
         raise ValueError("in1 and in2 should have the same dimensionality "
                          f"(got {len(s1)} and {len(s2)} dimensions)")
-    dt = np.dtype(dtype)
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a numpy dtype, got dtype={dtype!r}") from None
+    if dt.kind not in "biufcO":
+        raise TypeError(f"dtype must be numeric, got dtype={dtype!r}")
+    check_shape_size(s1, dt.itemsize, "in1_shape")
+    check_shape_size(s2, dt.itemsize, "in2_shape")
+    check_shape_size([a + b - 1 for a, b in zip(s1, s2)], dt.itemsize)
     workers = resolve_workers(workers)
     ax = check_axes(axes, len(s1))
     ax = list(range(len(s1))) if ax is None else ax

@@ -15,8 +15,10 @@ import contextlib
 import math
 import numbers
 import os
+import signal
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -131,7 +133,7 @@ def _load_taps(taps) -> np.ndarray:
             else:
                 text = p.read_text()
                 h = np.loadtxt(p, delimiter="," if "," in text else None, ndmin=1)
-        except (OSError, ValueError) as exc:
+        except Exception as exc:  # corrupt .npy: EOFError, tokenize.TokenError, SyntaxError...
             raise ValueError(f"cannot read taps from {str(p)!r}: {exc}") from None
     else:
         h = np.asarray(taps, dtype=np.float64)
@@ -372,6 +374,14 @@ def _cmd_filter(args: argparse.Namespace) -> int:
               ir_norm=args.ir_norm, tail=args.tail, guard=args.guard, subtype=args.subtype,
               block_size=args.block_size, resample_ir=args.resample_ir, force=args.force,
               progress=False if args.quiet else None)
+    # SIGTERM (e.g. from a job scheduler) unwinds like Ctrl-C, so the temporary
+    # file is removed; only SIGKILL can leave a hidden ``.OUT.*.part`` behind.
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        def _terminate(signum, frame):
+            raise KeyboardInterrupt
+
+        previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         info = filter_file(args.input, args.output, **kw)
     except (ValueError, TypeError, OSError) as exc:
@@ -380,6 +390,9 @@ def _cmd_filter(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("fftconv filter: interrupted; no output written", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     if info["clipped"]:
         print(f"fftconv filter: warning: {info['clipped']} samples clipped (use --guard)",
               file=sys.stderr)

@@ -20,13 +20,20 @@ SUBCOMMANDS = ("fftconv._demo", "fftconv.audio")
 def _cmd_plan(args: argparse.Namespace) -> int:
     from . import plan
 
-    def shape(text: str) -> tuple[int, ...]:
-        return tuple(int(float(v)) for v in text.lower().replace("x", ",").split(","))
+    def shape(text: str, name: str) -> tuple[int, ...]:
+        try:
+            values = [float(v) for v in text.lower().replace("x", ",").split(",")]
+            if not all(v.is_integer() for v in values):
+                raise ValueError
+            return tuple(int(v) for v in values)
+        except (ValueError, OverflowError):
+            raise ValueError(f"{name} must be a shape like 4000000 or 1024x1024, got "
+                             f"{text!r}") from None
 
     try:
-        p = plan(shape(args.in1), shape(args.in2), dtype=args.dtype, mode=args.mode,
-                 workers=args.workers)
-    except (TypeError, ValueError) as exc:
+        p = plan(shape(args.in1, "IN1"), shape(args.in2, "IN2"), dtype=args.dtype,
+                 mode=args.mode, workers=args.workers)
+    except (TypeError, ValueError, OverflowError, MemoryError) as exc:
         print(f"fftconv plan: error: {exc}", file=sys.stderr)
         return 2
     print(p)

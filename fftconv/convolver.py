@@ -29,6 +29,7 @@ from ._validate import (
     check_mode,
     check_planner,
     check_positive_int,
+    check_shape_size,
 )
 
 __all__ = ["Convolver"]
@@ -195,7 +196,7 @@ class Convolver:
     @staticmethod
     def _check_shape(value) -> tuple[int, ...]:
         if isinstance(value, (numbers.Integral, np.integer)) and not isinstance(value, bool):
-            return (check_positive_int(value, "shape_or_length"),)
+            value = (check_positive_int(value, "shape_or_length"),)
         try:
             items = tuple(value)
         except TypeError:
@@ -211,6 +212,7 @@ class Convolver:
             if v < 1:
                 raise ValueError(f"shape_or_length must hold sizes >= 1, got "
                                  f"shape_or_length={value!r}")
+        check_shape_size(items, 16, "shape_or_length")  # ValueError beyond intp
         return tuple(int(v) for v in items)
 
     @staticmethod

@@ -181,6 +181,22 @@ def _plan_partition(partition: object, m: int, b: int, cin: int, cout: int,
     return _check_sizes(partition, b, m)
 
 
+def _check_memory(groups, b: int, cin: int, cout: int, itemsize: int) -> None:
+    """MemoryError naming ``block_size`` (before allocating) when the buffers cannot fit."""
+    from ._strategy import available_memory
+
+    pmax = max(p for p, _, _ in groups)
+    # delay lines and accumulators, plus per stage: two FFT plans, spectra, ring, scratch
+    need = (3 * cin + 2 * cout) * pmax * itemsize
+    for p, _, c in groups:
+        need += (2 * (cin + cout) * 2 * p + 4 * c * cin * cout * (p + 1)) * 2 * itemsize
+    avail = available_memory()
+    if avail is not None and need > avail:
+        raise MemoryError(f"StreamConvolver with block_size={b} and partitions up to {pmax} "
+                          f"samples needs about {need / 2**20:.0f} MiB, more than the "
+                          f"{avail / 2**20:.0f} MiB available")
+
+
 class _Stage:
     """One UPOLS stage: ``count`` partitions of ``size`` samples starting at ``offset``."""
 
@@ -362,6 +378,7 @@ class StreamConvolver:
         self.partition = tuple(p for p, _, c in groups for _ in range(c))
         threads = resolve_workers(workers)
         kw = {"threads": threads, "planner": get_planner()}
+        _check_memory(groups, b, cin, cout, self.dtype.itemsize)
         self._stack = contextlib.ExitStack()
         try:
             self._stages = [_Stage(self._stack, h, p, o, c, mix=self._mix, cin=cin, cout=cout,

@@ -10,10 +10,18 @@ import pytest
 try:
     from hypothesis import settings
 
+    # "ci" (default): fixed examples, fast. "long": pytest --hypothesis-profile=long
+    # explores afresh each run (the hypothesis plugin loads it after this file).
     settings.register_profile("fftconv", deadline=None, max_examples=40, derandomize=True)
-    settings.load_profile("fftconv")
+    settings.register_profile("ci", parent=settings.get_profile("fftconv"))
+    settings.register_profile("long", deadline=None, max_examples=2000, derandomize=False,
+                              print_blob=True)
+    settings.load_profile("ci")
 except ImportError:  # pragma: no cover - hypothesis is a test dependency
     pass
+
+#: The atheris harness in tests/fuzz/ is run by hand, never collected.
+collect_ignore = ["fuzz"]
 
 #: dtypes every engine is checked on ("O" holds Fractions: the direct engine only).
 FLOAT_DTYPES = ("float32", "float64", "complex64", "complex128")

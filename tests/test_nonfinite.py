@@ -1,0 +1,218 @@
+"""NaN and infinity: the same footprint on every engine, as the direct sum's.
+
+The reference is the textbook sum written in pure Python over the terms that
+exist (``out[i + j] += x[i] * h[j]``), so ``inf * 0`` is NaN, ``inf + -inf``
+is NaN and everything a non-finite sample does not touch stays finite. Every
+engine ('direct', 'fft', 'oa', 'auto') must put NaN, +inf and -inf exactly
+where that sum does, and agree with it on the finite samples to the usual
+dtype-derived tolerance.
+
+Complex inputs: Python (and numpy) multiply ``(inf + 0j) * (1 + 0j)`` to
+``inf + nanj``, and whether a part comes out inf or NaN depends on the
+multiplication formula, so for complex results only the finite/non-finite
+pattern and the finite values are compared.
+
+Integers never hold NaN; they are checked to be exact on every engine.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+from reference import tolerance
+
+import fftconv
+
+ENGINES = ("direct", "fft", "oa", "auto")
+FUNCS = {"convolve": fftconv.convolve, "correlate": fftconv.correlate}
+
+
+def naive(x: np.ndarray, h: np.ndarray, mode: str, *, correlate: bool) -> np.ndarray:
+    """Pure-Python sum over existing terms, then scipy's crop for ``mode``."""
+    if correlate:
+        h = h[(slice(None, None, -1),) * h.ndim]
+        h = np.conj(h) if h.dtype.kind == "c" else h
+    cplx = x.dtype.kind == "c" or h.dtype.kind == "c"
+    conv = complex if cplx else float
+    full_shape = tuple(a + b - 1 for a, b in zip(x.shape, h.shape))
+    acc: dict[tuple, object] = {}
+    xs = [(i, conv(v)) for i, v in np.ndenumerate(x)]
+    hs = [(j, conv(v)) for j, v in np.ndenumerate(h)]
+    for (i, xv), (j, hv) in itertools.product(xs, hs):
+        k = tuple(a + b for a, b in zip(i, j))
+        acc[k] = acc.get(k, conv(0)) + xv * hv
+    out = np.zeros(full_shape, np.complex128 if cplx else np.float64)
+    for k, v in acc.items():
+        out[k] = v
+    sl = []
+    for n1, n2, full in zip(x.shape, h.shape, full_shape):
+        if mode == "full":
+            sl.append(slice(None))
+        elif mode == "same":
+            start = (full - n1) // 2
+            sl.append(slice(start, start + n1))
+        else:
+            sl.append(slice(n2 - 1, n1))
+    return out[tuple(sl)]
+
+
+def assert_same_footprint(got: np.ndarray, want: np.ndarray, tol: float) -> None:
+    assert got.shape == want.shape
+    bad_got, bad_want = ~np.isfinite(got), ~np.isfinite(want)
+    assert np.array_equal(bad_got, bad_want), (
+        f"non-finite pattern differs at {np.argwhere(bad_got != bad_want)[:5].tolist()}")
+    if got.dtype.kind != "c":
+        for test in (np.isnan, np.isposinf, np.isneginf):
+            assert np.array_equal(test(got), test(want)), test.__name__
+    fin = ~bad_want
+    if fin.any():
+        err = float(np.max(np.abs(got[fin] - want[fin])))
+        assert err <= tol, f"finite samples: error {err:.3e} > {tol:.3e}"
+
+
+def _with_nonfinite(rng, shape, dtype, count, values=(np.nan, np.inf, -np.inf)):
+    a = rng.standard_normal(shape)
+    if np.dtype(dtype).kind == "c":
+        a = a + 1j * rng.standard_normal(shape)
+    a = a.astype(dtype)
+    flat = a.reshape(-1)
+    for pos, v in zip(rng.choice(flat.size, size=count, replace=False), itertools.cycle(values)):
+        flat[pos] = v
+    return a
+
+
+# adversarial placements: first/last sample, corners, kernel taps, zeros next to inf
+SHAPES = [((40,), (7,)), ((23,), (23,)), ((6, 9), (3, 4)), ((5, 4, 6), (2, 3, 2))]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "complex128"])
+@pytest.mark.parametrize("shapes", SHAPES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("where", ["in1", "in2", "both"])
+@pytest.mark.parametrize("fname", list(FUNCS))
+def test_footprint_every_engine(fname, where, shapes, dtype):
+    rng = np.random.default_rng([fname, where, str(shapes), dtype].__repr__().__len__() * 7919)
+    s1, s2 = shapes
+    x = _with_nonfinite(rng, s1, dtype, 3 if where != "in2" else 0)
+    h = _with_nonfinite(rng, s2, dtype, 2 if where != "in1" else 0)
+    h.reshape(-1)[-1] = 0  # inf * 0 must be NaN on every engine
+    fx, fh = np.where(np.isfinite(x), x, 0), np.where(np.isfinite(h), h, 0)
+    for mode in ("full", "same", "valid"):
+        want = naive(x, h, mode, correlate=fname == "correlate")
+        n = math.prod(a + b - 1 for a, b in zip(s1, s2))
+        tol = tolerance(dtype, n, fx, fh)
+        for method in ENGINES:
+            with np.errstate(all="ignore"):
+                got = FUNCS[fname](x, h, mode=mode, method=method)
+            assert got.dtype == np.result_type(x, h), (method, mode)
+            assert_same_footprint(got, want, tol)
+
+
+@pytest.mark.parametrize("method", ENGINES)
+def test_footprint_fftconvolve_family(method):
+    """fftconvolve and oaconvolve follow the same rule (also with batched axes)."""
+    rng = np.random.default_rng(5)
+    x = _with_nonfinite(rng, (3, 50), "float64", 4)
+    h = _with_nonfinite(rng, (1, 9), "float64", 1)
+    want = np.stack([naive(x[i], h[0], "same", correlate=False) for i in range(3)])
+    tol = tolerance("float64", 60, np.nan_to_num(x, posinf=0, neginf=0),
+                    np.nan_to_num(h, posinf=0, neginf=0))
+    with np.errstate(all="ignore"):
+        for fn in (fftconv.fftconvolve, fftconv.oaconvolve):
+            assert_same_footprint(fn(x, h, mode="same", axes=1), want, tol)
+        assert_same_footprint(fftconv.convolve(x[:1], h, mode="same", method=method),
+                              want[:1], tol)
+
+
+@pytest.mark.parametrize("method", ENGINES)
+def test_nan_does_not_poison_the_whole_output(method):
+    """The motivating case: one NaN in a long signal spoils only len(h) samples."""
+    x = np.ones(20_000)
+    x[1000] = np.nan
+    h = np.ones(301) / 301
+    y = fftconv.convolve(x, h, method=method)
+    bad = np.flatnonzero(~np.isfinite(y))
+    assert bad.tolist() == list(range(1000, 1301))
+    np.testing.assert_allclose(y[2000:19000], 1.0, rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ENGINES)
+def test_inf_signs_and_inf_times_zero(method):
+    x = np.array([0.0, np.inf, 0.0, 0.0, -np.inf, 0.0, 0.0])
+    h = np.array([1.0, 0.0, 2.0])
+    with np.errstate(all="ignore"):
+        y = fftconv.convolve(x, h, method=method)
+    want = naive(x, h, "full", correlate=False)
+    assert_same_footprint(y, want, 0.0)
+    # y[k] = sum_i x[i] h[k - i]: inf*1, inf*0 = NaN, inf*2, -inf*1, -inf*0, -inf*2
+    assert np.isposinf(y[1]) and np.isnan(y[2]) and np.isposinf(y[3])
+    assert np.isneginf(y[4]) and np.isnan(y[5]) and np.isneginf(y[6])
+    assert np.isnan(fftconv.convolve(np.array([np.inf, -np.inf]), np.ones(2),
+                                     method=method)[1])
+
+
+@pytest.mark.parametrize("method", ENGINES)
+def test_mostly_nonfinite(method):
+    """Half the samples non-finite (the footprint path gives way to the plain sum)."""
+    rng = np.random.default_rng(7)
+    x = _with_nonfinite(rng, (60,), "float64", 30)
+    h = _with_nonfinite(rng, (10,), "float64", 5)
+    with np.errstate(all="ignore"):
+        got = fftconv.convolve(x, h, method=method)
+    assert_same_footprint(got, naive(x, h, "full", correlate=False),
+                          tolerance("float64", 69, np.nan_to_num(x, posinf=0, neginf=0),
+                                    np.nan_to_num(h, posinf=0, neginf=0)))
+
+
+def test_inputs_are_not_modified():
+    rng = np.random.default_rng(8)
+    x = _with_nonfinite(rng, (200,), "float64", 5)
+    h = _with_nonfinite(rng, (20,), "float64", 2)
+    x0, h0 = x.copy(), h.copy()
+    for method in ENGINES:
+        with np.errstate(all="ignore"):
+            fftconv.convolve(x, h, method=method)
+            fftconv.correlate(x, h, method=method)
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(h, h0)
+
+
+# ------------------------------------------------------------------ integers: exact
+
+
+@pytest.mark.parametrize("dtype", ["int8", "int16", "int32", "int64", "uint8", "bool"])
+@pytest.mark.parametrize("method", ENGINES)
+@pytest.mark.parametrize("fname", list(FUNCS))
+def test_integers_exact_every_engine(fname, method, dtype):
+    rng = np.random.default_rng(9)
+    hi = 2 if dtype == "bool" else min(100, np.iinfo(dtype).max)
+    lo = 0 if dtype in ("bool", "uint8") else -hi
+    x = rng.integers(lo, hi, (30, 25)).astype(dtype)
+    h = rng.integers(lo, hi, (4, 6)).astype(dtype)
+    want = FUNCS[fname](x.astype(object), h.astype(object), method="direct")
+    want = want.astype(np.int64)  # exact Python ints, then wrapped as numpy wraps
+    want = want.astype(np.result_type(x, h)) if dtype != "bool" else want != 0
+    got = FUNCS[fname](x, h, method=method)
+    assert got.dtype == np.result_type(x, h)
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("method", ["direct", "auto"])
+def test_large_integers_exact(method):
+    """Beyond the FFT's exact range (2**53), 'auto' sums directly."""
+    rng = np.random.default_rng(10)
+    x = rng.integers(-2**30, 2**30, 3000)
+    h = rng.integers(-2**20, 2**20, 200)
+    want = np.array([int(v) for v in np.convolve(x.astype(object), h.astype(object))])
+    np.testing.assert_array_equal(fftconv.convolve(x, h, method=method), want)
+
+
+@pytest.mark.parametrize("method", ["fft", "oa"])
+def test_large_integers_exact_forced_fft(method):
+    rng = np.random.default_rng(10)
+    x = rng.integers(-2**30, 2**30, 3000)
+    h = rng.integers(-2**20, 2**20, 200)
+    want = np.array([int(v) for v in np.convolve(x.astype(object), h.astype(object))])
+    np.testing.assert_array_equal(fftconv.convolve(x, h, method=method), want)
