@@ -29,7 +29,8 @@ def _time(fn, budget: float = 0.05, repeat: int = 3) -> float:
 
 def measure_methods(in1: np.ndarray, in2: np.ndarray, mode: str):
     """Time every applicable engine; return ``(fastest, {engine: seconds})``."""
-    from ._signal import _choose, _windows, convolve
+    from ._dispatch import _choose, _windows
+    from ._signal import convolve
 
     axes = list(range(in1.ndim))
     windows = _windows(mode, in1.shape, in2.shape, axes, in1.ndim)

@@ -20,8 +20,8 @@ import scipy.fft
 
 from . import _direct, _strategy, wisdom
 from ._config import resolve_workers
+from ._dispatch import _finish, _int_fft_safe, _swap_needed, _windows, _work_dtype
 from ._plans import _new_plan, copy_padded
-from ._signal import _finish, _int_fft_safe, _swap_needed, _windows, _work_dtype
 from ._validate import (
     as_array,
     check_axes,

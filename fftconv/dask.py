@@ -51,7 +51,7 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise ImportError("fftconv.dask needs dask: pip install 'fftconv[dask]'") from exc
 
-from . import _signal
+from . import _dispatch, _signal
 from ._config import resolve_workers
 from ._strategy import METHODS
 from ._validate import as_array, check_method, check_mode, check_same_ndim
@@ -214,11 +214,11 @@ def fftconvolve(in1, in2, mode: str = "full", axes=None, *,
     check_same_ndim(a1, a2)
     if a1.size == 0 or a2.size == 0:
         return da.zeros((0,), dtype=np.float64)
-    a1, a2, ax = _signal._freq_axes(a1, a2, mode, axes)
-    work = _signal._work_dtype(a1.dtype, a2.dtype)
+    a1, a2, ax = _dispatch._freq_axes(a1, a2, mode, axes)
+    work = _dispatch._work_dtype(a1.dtype, a2.dtype)
     if not ax:  # nothing to transform: a broadcasting product, as in the numpy path
         return (da.asarray(a1) * da.asarray(a2)).astype(work)
-    windows = _signal._windows(mode, a1.shape, a2.shape, ax, a1.ndim)
+    windows = _dispatch._windows(mode, a1.shape, a2.shape, ax, a1.ndim)
     fn = functools.partial(_signal.fftconvolve, mode="valid", axes=ax, workers=w)
     return _build(a1, a2, ax, windows, work, fn, name="fftconv-fftconvolve",
                   token=("fftconvolve", mode, tuple(ax), w))
@@ -263,9 +263,9 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> da.Ar
             return da.empty(a1.shape, dtype=dtype)
         raise ValueError(f"in1 cannot be empty in mode {mode!r} (got shape {a1.shape})")
     axes = list(range(a1.ndim))
-    if _signal._swap_needed(mode, a1.shape, a2.shape, axes):
+    if _dispatch._swap_needed(mode, a1.shape, a2.shape, axes):
         a1, a2 = a2, a1
-    windows = _signal._windows(mode, a1.shape, a2.shape, axes, a1.ndim)
+    windows = _dispatch._windows(mode, a1.shape, a2.shape, axes, a1.ndim)
     fn = functools.partial(_signal.convolve, mode="valid", method=method, workers=w)
     kind = "correlate" if correlate else "convolve"
     return _build(a1, a2, axes, windows, dtype, fn, name=f"fftconv-{kind}",

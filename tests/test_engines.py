@@ -18,7 +18,7 @@ from reference import assert_close, ref_convolve, ref_correlate, tolerance
 
 import fftconv
 from fftconv import _direct, _fft, _overlap
-from fftconv._signal import _windows
+from fftconv._dispatch import _windows
 
 ENGINES = ("direct", "fft", "oa")
 

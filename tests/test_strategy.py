@@ -11,7 +11,7 @@ import pytest
 import scipy.signal
 
 import fftconv
-from fftconv import _calibration, _measure, _signal, _strategy
+from fftconv import _calibration, _dispatch, _measure, _strategy
 
 
 @pytest.fixture(autouse=True)
@@ -77,7 +77,7 @@ def test_small_1d_fast_path_agrees_with_the_model():
             if k <= n:
                 assert fftconv.plan(n, k).method == "direct", (n, k)
     for n, k in ((200, 200), (100, 400), (40, 1000), (1000, 160), (400, 400), (2000, 80)):
-        assert n * k <= _signal.SMALL_MACS * (4 if min(n, k) >= 64 else 1)
+        assert n * k <= _dispatch.SMALL_MACS * (4 if min(n, k) >= 64 else 1)
         assert fftconv.plan(n, k).method == "direct", (n, k)
 
 
@@ -211,13 +211,13 @@ def test_measure_times_every_engine_and_remembers_the_winner(monkeypatch):
     assert _measure.remembered(x.shape, h.shape, x.dtype, "full") == best
     # auto now runs the measured winner: make the others raise to prove it
     calls = []
-    real = _signal._run
+    real = _dispatch._run
 
     def spy(method, *a, **k):
         calls.append(method)
         return real(method, *a, **k)
 
-    monkeypatch.setattr(_signal, "_run", spy)
+    monkeypatch.setattr(_dispatch, "_run", spy)
     y = fftconv.convolve(x, h)
     assert calls == [best]
     np.testing.assert_allclose(y, np.convolve(x, h), atol=1e-10)
@@ -231,12 +231,12 @@ def _gauss2d(k):
 
 
 def test_rank1_detection():
-    assert _signal.rank1_factors(_gauss2d(9)) is not None
-    assert _signal.rank1_factors(np.ones((3, 5))) is not None
+    assert _dispatch.rank1_factors(_gauss2d(9)) is not None
+    assert _dispatch.rank1_factors(np.ones((3, 5))) is not None
     rng = np.random.default_rng(0)
-    assert _signal.rank1_factors(rng.standard_normal((5, 5))) is None
-    assert _signal.rank1_factors(np.zeros((3, 3))) is None
-    assert _signal.rank1_factors(np.ones((1, 5))) is None  # already 1-D
+    assert _dispatch.rank1_factors(rng.standard_normal((5, 5))) is None
+    assert _dispatch.rank1_factors(np.zeros((3, 3))) is None
+    assert _dispatch.rank1_factors(np.ones((1, 5))) is None  # already 1-D
 
 
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
@@ -246,7 +246,7 @@ def test_separable_path_matches_scipy(mode, k, monkeypatch):
     img = rng.standard_normal((300, 280))
     g = _gauss2d(k)
     used = []
-    real = _signal._separable
+    real = _dispatch._separable
 
     def spy(*a, **kw):
         r = real(*a, **kw)
@@ -254,7 +254,7 @@ def test_separable_path_matches_scipy(mode, k, monkeypatch):
             used.append(True)
         return r
 
-    monkeypatch.setattr(_signal, "_separable", spy)
+    monkeypatch.setattr(_dispatch, "_separable", spy)
     got = fftconv.convolve(img, g, mode=mode)
     assert used, "rank-1 kernel not detected"
     np.testing.assert_allclose(got, scipy.signal.fftconvolve(img, g, mode=mode),
@@ -268,7 +268,7 @@ def test_tiled_overlap_save(tiles, mode):
 
     rng = np.random.default_rng(1)
     x, h = rng.standard_normal((101, 97)), rng.standard_normal((9, 7))
-    w = _signal._windows(mode, x.shape, h.shape, [0, 1], 2)
+    w = _dispatch._windows(mode, x.shape, h.shape, [0, 1], 2)
     got = _overlap.convolve_window(x, h, [0, 1], w, work_dtype=np.dtype(np.float64),
                                    workers=1, tiles=tiles)
     np.testing.assert_allclose(got, scipy.signal.convolve(x, h, mode=mode, method="direct"),

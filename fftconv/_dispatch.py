@@ -1,0 +1,447 @@
+"""Problem set-up and dispatch: from two arrays and a mode to an engine's result.
+
+A call is reduced to a *problem* -- two arrays, the convolved axes and the
+output window in full-convolution coordinates -- that the engines of
+:data:`fftconv._strategy.METHODS` compute. Here live the pieces every public
+function shares: scipy's swap and centring rules, dtype rules, the exactness
+guard for integers, the NaN/inf footprint, separable kernels and the
+fast path for small 1-D calls.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import _measure, _nonfinite, _strategy
+from ._config import get_planner, resolve_workers
+from ._validate import (
+    as_array,
+    check_axes,
+    check_method,
+    check_mode,
+    check_same_ndim,
+    check_shape_size,
+)
+
+_ENGINES = tuple(_strategy.METHODS)
+
+
+def _is_dask(x: object) -> bool:
+    return type(x).__module__.split(".")[0] == "dask"
+
+
+def _work_dtype(*dtypes: np.dtype) -> np.dtype:
+    """Floating dtype the FFT engines compute in (as scipy.fft would)."""
+    out = []
+    for d in dtypes:
+        d = np.dtype(d)
+        if d.kind in "biuO":
+            out.append(np.dtype(np.float64))
+        elif d == np.float16:
+            out.append(np.dtype(np.float32))
+        else:
+            out.append(d)
+    return np.result_type(*out)
+
+
+def _object_to_numeric(a: np.ndarray) -> np.ndarray:
+    if a.dtype.kind != "O":
+        return a
+    if any(isinstance(v, complex) for v in a.reshape(-1)):
+        return a.astype(np.complex128)
+    return a.astype(np.float64)
+
+
+def _swap_needed(mode: str, s1: Sequence[int], s2: Sequence[int], axes) -> bool:
+    """scipy's ``_inputs_swap_needed`` (same message)."""
+    if mode != "valid" or not len(s1):
+        return False
+    ok1 = all(s1[i] >= s2[i] for i in axes)
+    ok2 = all(s2[i] >= s1[i] for i in axes)
+    if not (ok1 or ok2):
+        raise ValueError("For 'valid' mode, one must be at least as large as the other "
+                         f"in every dimension (got shapes {tuple(s1)} and {tuple(s2)})")
+    return not ok1
+
+
+def _windows(mode: str, s1, s2, axes, ndim) -> list[tuple[int, int]]:
+    """Output range per axis in full-convolution coordinates (scipy's centring)."""
+    out = []
+    for a in range(ndim):
+        if a not in axes:
+            # Batched (broadcast) axis. scipy crops 'same' to in1's size on every
+            # axis; that is also right for the size-1 axes dropped from `axes`
+            # (convolving with one sample is a product).
+            size = max(s1[a], s2[a])
+            start = (size - s1[a]) // 2 if mode == "same" else 0
+            out.append((start, start + s1[a]) if mode == "same" else (0, size))
+            continue
+        full = s1[a] + s2[a] - 1
+        if mode == "full":
+            out.append((0, full))
+        elif mode == "same":
+            start = (full - s1[a]) // 2
+            out.append((start, start + s1[a]))
+        else:
+            n = s1[a] - s2[a] + 1
+            start = (full - n) // 2
+            out.append((start, start + n))
+    return out
+
+
+def _int_fft_safe(a1: np.ndarray, a2: np.ndarray, nfft: int) -> bool:
+    """True when FFT rounding error is provably below 0.5 for integer inputs.
+
+    Bound: ``5 * eps * log2(n) * ||x||_2 * ||h||_2`` (float64 FFT); see the
+    numerical-behaviour docs.
+    """
+    bound = _int_bound(a1, a2, nfft)
+    return math.isfinite(bound) and bound < 0.5
+
+
+def _int_bound(a1: np.ndarray, a2: np.ndarray, nfft: int) -> float:
+    n1 = float(np.linalg.norm(a1.reshape(-1).astype(np.float64)))
+    n2 = float(np.linalg.norm(a2.reshape(-1).astype(np.float64)))
+    return 5 * np.finfo(np.float64).eps * max(math.log2(max(nfft, 2)), 1.0) * n1 * n2
+
+
+def _limbs(a: np.ndarray, bits: int, count: int) -> list[np.ndarray]:
+    """``a == sum(limb[i] << (bits * i))``: low limbs in [0, 2**bits), the top one signed."""
+    wide = a.astype(np.uint64 if a.dtype == np.uint64 else np.int64)
+    out = []
+    for _ in range(count - 1):
+        out.append((wide & ((1 << bits) - 1)).astype(np.float64))
+        wide = wide >> bits
+    out.append(wide.astype(np.float64))
+    return out
+
+
+def _exact_int_fft(method, params, a1, a2, axes, windows, result_dtype, workers):
+    """FFT convolution of integers, exact even where one FFT's rounding is not.
+
+    Both inputs are cut into limbs of ``bits`` bits, few enough that every
+    limb-by-limb convolution is provably exact after rounding; the pieces are
+    recombined in 64-bit integer arithmetic, which wraps exactly as numpy's
+    direct integer sums do.
+    """
+    nfft = math.prod(a1.shape[a] + a2.shape[a] - 1 for a in axes)
+    wide = np.uint64 if result_dtype == np.uint64 else np.int64
+    for bits in (24, 16, 12, 8, 6, 4, 2, 1):
+        count = -(-64 // bits)
+        # bound for limbs of at most 2**bits in magnitude
+        lim = 2.0**bits
+        bound = 5 * np.finfo(np.float64).eps * max(math.log2(max(nfft, 2)), 1.0) \
+            * lim * math.sqrt(a1.size) * lim * math.sqrt(a2.size)
+        if bound < 0.5:
+            break
+    else:
+        return None
+    # only as many limbs as the largest magnitude needs
+    def used(a):
+        m = int(np.abs(a.astype(np.float64)).max()) if a.size else 0
+        return max(1, -(-(m.bit_length() + 1) // bits))
+    l1, l2 = _limbs(a1, bits, min(count, used(a1))), _limbs(a2, bits, min(count, used(a2)))
+    total = None
+    with np.errstate(over="ignore"):
+        for i, x in enumerate(l1):
+            for j, h in enumerate(l2):
+                part = np.rint(_run(method, x, h, axes, windows, work=np.dtype(np.float64),
+                                    workers=workers, params=params)).astype(wide)
+                shift = bits * (i + j)
+                if shift >= 64:
+                    continue
+                part = part << wide(shift)
+                total = part if total is None else total + part
+    return total.astype(result_dtype)
+
+
+_modules: dict = {}
+
+
+def _run(method: str, a1, a2, axes, windows, *, work, workers, params=None):
+    mod = _modules.get(method)
+    if mod is None:
+        mod = _modules[method] = importlib.import_module(f"fftconv.{_strategy.METHODS[method]}")
+    params = dict(params or {})
+    if method == "direct":
+        return mod.convolve_window(a1, a2, windows)
+    if method == "oa":
+        params.pop("fshape", None)
+    nd, axes = a1.ndim, list(axes)
+    last = list(range(nd - len(axes), nd))
+    if sorted(axes) != last:
+        # FFTW is several times slower on strided (non-last) axes: transform a
+        # transposed copy with the convolved axes last, and transpose back.
+        order = [a for a in range(nd) if a not in axes] + sorted(axes)
+        pos = {a: i for i, a in enumerate(order)}
+        if "axis" in params:
+            params["axis"] = pos[params["axis"]]
+        if "tiles" in params:
+            params["tiles"] = {pos[a]: L for a, L in params["tiles"].items()}
+        if "fshape" in params:
+            params["fshape"] = [params["fshape"][axes.index(a)] for a in sorted(axes)]
+        out = mod.convolve_window(a1.transpose(order), a2.transpose(order), last,
+                                  [windows[a] for a in order], work_dtype=work,
+                                  workers=workers, planner=get_planner(), **params)
+        return np.ascontiguousarray(out.transpose(np.argsort(order)))
+    return mod.convolve_window(a1, a2, axes, windows, work_dtype=work, workers=workers,
+                               planner=get_planner(), **params)
+
+
+def _finish(out: np.ndarray, result_dtype: np.dtype) -> np.ndarray:
+    """Cast an engine result to the public result dtype (rounding for integers)."""
+    result_dtype = np.dtype(result_dtype)
+    if out.dtype == result_dtype:
+        return out
+    if result_dtype.kind in "biu" and out.dtype.kind in "fc":
+        r = np.rint(out.real)
+        if result_dtype.kind == "b":
+            return r != 0
+        mid = np.uint64 if result_dtype == np.uint64 else np.int64
+        # via int64 so that overflow wraps exactly like numpy's integer arithmetic
+        return r.astype(mid).astype(result_dtype)
+    return out.astype(result_dtype)
+
+
+#: 1-D problems this small (or with a kernel this short) always go to the direct
+#: engine: the cost model agrees everywhere on the calibrated ladder (pinned in
+#: tests/test_strategy.py), and skipping it keeps tiny calls as cheap as scipy's.
+#: ``SMALL_MACS`` is for kernels under 64 taps; longer ones (numpy.convolve is
+#: 4x faster per multiply-add there) go up to ``4 * SMALL_MACS``.
+SMALL_MACS = 40_000
+SHORT_KERNEL = 8
+_strategy_modes = ("full", "same", "valid")
+
+
+def _small_1d(in1: np.ndarray, in2: np.ndarray, mode, method) -> np.ndarray | None:
+    """numpy.convolve for small 1-D float/complex problems, else None (general path)."""
+    n, k = in1.shape[0], in2.shape[0]
+    if (
+        (method != "auto" and method != "direct")
+        or in1.dtype.kind not in "fc" or in2.dtype.kind not in "fc"
+        or n == 0 or k == 0
+        or in1.dtype.itemsize > 16 or in2.dtype.itemsize > 16
+    ):
+        return None
+    if (method == "auto" and min(n, k) > SHORT_KERNEL
+            and n * k > SMALL_MACS * (4 if min(n, k) >= 64 else 1)):
+        if n * k > 100 * SMALL_MACS or mode not in _strategy_modes:
+            return None
+        # mid-sized: ask the (cached) cost model without the general path's set-up
+        windows = _windows(mode, (n,), (k,), (0,), 1) if mode != "valid" or n >= k else None
+        if windows is None or _strategy.choose(
+                (n,), (k,), [0], windows, dtype=np.result_type(in1.dtype, in2.dtype),
+                threads=resolve_workers(None)).method != "direct":
+            return None
+    if mode == "full" or mode == "valid":
+        return np.convolve(in1, in2, mode)
+    if mode == "same" and n >= k:
+        return np.convolve(in1, in2, "same")
+    return None
+
+
+def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.ndarray:
+    """convolve/correlate: every axis convolved, result dtype = result_type(in1, in2)."""
+    mode = check_mode(mode)
+    method = check_method(method, _ENGINES)
+    workers = resolve_workers(workers)
+    in1 = as_array(in1, "in1")
+    in2 = as_array(in2, "in2")
+    if in1.ndim == in2.ndim == 0:
+        return in1 * (np.conj(in2) if correlate and in2.dtype.kind == "c" else in2)
+    check_same_ndim(in1, in2)
+    if correlate:
+        in2 = in2[(slice(None, None, -1),) * in2.ndim]
+        if in2.dtype.kind == "c":
+            in2 = np.conj(in2)
+    result_dtype = np.result_type(in1, in2)
+    if in2.size == 0:
+        raise ValueError(f"in2 cannot be empty (got shape {in2.shape})")
+    if in1.size == 0:
+        if mode == "same":
+            return np.empty(in1.shape, result_dtype)
+        raise ValueError(f"in1 cannot be empty in mode {mode!r} (got shape {in1.shape})")
+    axes = list(range(in1.ndim))
+    if _swap_needed(mode, in1.shape, in2.shape, axes):
+        in1, in2 = in2, in1
+    windows = _windows(mode, in1.shape, in2.shape, axes, in1.ndim)
+    check_shape_size([e - s for s, e in windows], result_dtype.itemsize)
+    _strategy.check_output_memory(in1.shape, in2.shape, windows, result_dtype)
+    # Axes where one input has length 1 and the whole extent is kept need no
+    # transform: the FFT engines broadcast over them (as scipy's fftconvolve does).
+    fax = [a for a in axes if not (min(in1.shape[a], in2.shape[a]) == 1
+                                   and windows[a] == (0, max(in1.shape[a], in2.shape[a])))]
+    params = None
+    if method == "auto":
+        p = _choose(in1, in2, fax, windows, result_dtype, workers)
+        method, params = p.method, p.params
+        measured = _measure.remembered(in1.shape, in2.shape, result_dtype, mode)
+        if measured is not None:
+            method, params = measured, p.params if measured == p.method else None
+        else:
+            sep = _separable(in1, in2, windows, result_dtype, workers)
+            if sep is not None and sep[0] * _strategy.MARGIN < p.predicted[method]:
+                method = "separable"
+    bad1 = bad2 = None
+    # numpy.convolve (the 1-D direct engine) is already a plain IEEE sum of products
+    if result_dtype.kind in "fc" and not (method == "direct" and in1.ndim == 1):
+        # NaN/inf: every engine convolves the finite part and then adds the
+        # products with non-finite samples, so the footprint is the direct sum's.
+        f1, bad1 = _nonfinite.split(in1)
+        f2, bad2 = _nonfinite.split(in2)
+        if bad1 is not None or bad2 is not None:
+            if _nonfinite.extra_work(bad1, bad2, in1.size, in2.size) > in1.size * in2.size // 4:
+                # mostly non-finite: the plain IEEE sum of products is as cheap
+                out = _direct_mod().faithful_window(in1, in2, windows)
+                return out.astype(result_dtype, copy=False)
+            in1, in2, orig = f1, f2, (in1, in2)
+    out = _execute(method, params, in1, in2, axes, fax, windows, result_dtype, workers)
+    if bad1 is not None or bad2 is not None:
+        _nonfinite.add_nonfinite(out, windows, *orig, bad1, bad2, conv_axes=axes)
+    return _finish(out, result_dtype)
+
+
+def _direct_mod():
+    return importlib.import_module("fftconv._direct")
+
+
+def _execute(method, params, in1, in2, axes, fax, windows, result_dtype, workers) -> np.ndarray:
+    """Run one engine; returns the window in the work dtype."""
+    if method == "separable":
+        sep = _separable(in1, in2, windows, result_dtype, workers)
+        if sep is not None:
+            return sep[1]()
+        method, params = "fft", None  # the finite part is no longer rank 1
+    if method == "direct":
+        return _run("direct", in1, in2, axes, windows, work=result_dtype, workers=workers)
+    if not fax:  # nothing to transform: an elementwise (broadcast) product
+        return in1 * in2
+    if result_dtype.kind in "iu":
+        nfft = math.prod(in1.shape[a] + in2.shape[a] - 1 for a in fax)
+        if _int_bound(in1, in2, nfft) >= 0.5:  # one FFT would not round exactly
+            out = _exact_int_fft(method, params, in1, in2, fax, windows, result_dtype, workers)
+            if out is not None:
+                return out
+            return _run("direct", in1, in2, axes, windows, work=result_dtype, workers=workers)
+    a1, a2 = _object_to_numeric(in1), _object_to_numeric(in2)
+    work = _work_dtype(a1.dtype, a2.dtype)
+    return _run(method, a1, a2, fax, windows, work=work, workers=workers, params=params)
+
+
+def rank1_factors(h: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(col, row)`` with ``h == outer(col, row)`` to rounding, or None.
+
+    A cheap O(size) test instead of an SVD: take the largest entry ``h[i, j]``;
+    a rank-1 matrix equals ``outer(h[:, j], h[i, :] / h[i, j])``. The residual
+    must be within ``8 * eps * max(shape) * max|h|`` (Gaussian and box kernels
+    built as outer products pass; random kernels fail at once).
+    """
+    if h.ndim != 2 or min(h.shape) < 2 or h.dtype.kind != "f" or h.size < 9:
+        return None
+    i, j = np.unravel_index(np.argmax(np.abs(h)), h.shape)
+    peak = h[i, j]
+    if peak == 0 or not np.isfinite(peak):
+        return None
+    col, row = h[:, j], h[i, :] / peak
+    eps = np.finfo(h.dtype).eps
+    resid = np.abs(h - np.outer(col, row)).max()
+    if not resid <= 8 * eps * max(h.shape) * abs(peak):
+        return None
+    return col.reshape(-1, 1), row.reshape(1, -1)
+
+
+def _separable(in1, in2, windows, result_dtype, workers):
+    """``(predicted seconds, thunk)`` for two 1-D passes with a rank-1 ``in2``, or None."""
+    if result_dtype.kind != "f" or in1.ndim != 2 or in2.size > in1.size:
+        return None
+    factors = rank1_factors(in2)
+    if factors is None:
+        return None
+    col, row = factors
+    w0, w1 = windows
+    mid = (w0[1] - w0[0], in1.shape[1])
+    p1 = _choose(in1, col, [0], [w0, (0, in1.shape[1])], result_dtype, workers)
+    p2 = _choose(np.broadcast_to(np.zeros((), in1.dtype), mid), row, [1],
+                 [(0, mid[0]), w1], result_dtype, workers)
+
+    def run() -> np.ndarray:
+        work = _work_dtype(in1.dtype, in2.dtype)
+        c, r = col.astype(work), row.astype(work)
+        y = _run(p1.method, in1, c, [0], [w0, (0, in1.shape[1])], work=work,
+                 workers=workers, params=p1.params)
+        return _run(p2.method, y, r, [1], [(0, mid[0]), w1], work=work, workers=workers,
+                    params=p2.params)
+
+    # + transposing pass 1 in and out (its axis is not the last one)
+    transpose = 4 * in1.size * _strategy.CONSTANTS["copy_elem"] * 1e-9
+    return p1.predicted[p1.method] + p2.predicted[p2.method] + transpose, run
+
+
+def _choose(in1, in2, axes, windows, result_dtype, workers) -> _strategy.ConvPlan:
+    fft_ok, why = True, ""
+    if result_dtype.kind == "O":
+        fft_ok, why = False, "object arrays are summed exactly by the direct engine"
+    elif result_dtype.kind in "biu":
+        nfft = math.prod(in1.shape[a] + in2.shape[a] - 1 for a in axes)
+        if not _int_fft_safe(in1, in2, nfft):
+            fft_ok, why = False, ("integer inputs: the FFT rounding-error bound exceeds 0.5, "
+                                  "so only the direct engine is exact")
+    elif np.dtype(result_dtype).itemsize > 16 or result_dtype == np.longdouble and \
+            np.finfo(np.longdouble).eps < np.finfo(np.float64).eps:
+        fft_ok, why = False, "long double inputs keep their precision on the direct engine"
+    work = _work_dtype(in1.dtype, in2.dtype) if fft_ok else result_dtype
+    return _strategy.choose(in1.shape, in2.shape, axes, windows, dtype=work, fft_ok=fft_ok,
+                            threads=workers, why_fft_not_ok=why)
+
+
+def _freq_axes(in1, in2, mode, axes):
+    """scipy's ``_init_freq_conv_axes``: returns in1, in2, axes (swapped if needed)."""
+    s1, s2 = in1.shape, in2.shape
+    noaxes = axes is None
+    ax = check_axes(axes, in1.ndim)
+    if noaxes:
+        ax = list(range(in1.ndim))
+    ax = [a for a in ax if s1[a] != 1 and s2[a] != 1]
+    if not all(s1[a] == s2[a] or s1[a] == 1 or s2[a] == 1
+               for a in range(in1.ndim) if a not in ax):
+        raise ValueError(f"incompatible shapes for in1 and in2: {s1} and {s2}")
+    if _swap_needed(mode, s1, s2, ax):
+        in1, in2 = in2, in1
+    return in1, in2, ax
+
+
+def _fft_family(in1, in2, mode, axes, workers, *, engines) -> np.ndarray:
+    mode = check_mode(mode)
+    workers = resolve_workers(workers)
+    in1 = as_array(in1, "in1")
+    in2 = as_array(in2, "in2")
+    if in1.ndim == in2.ndim == 0:
+        return in1 * in2
+    check_same_ndim(in1, in2)
+    if in1.size == 0 or in2.size == 0:
+        return np.array([])
+    in1, in2, ax = _freq_axes(in1, in2, mode, axes)
+    in1, in2 = _object_to_numeric(in1), _object_to_numeric(in2)
+    work = _work_dtype(in1.dtype, in2.dtype)
+    windows = _windows(mode, in1.shape, in2.shape, ax, in1.ndim)
+    if not ax:  # nothing to transform: a broadcasting product, cropped like scipy
+        crop = tuple(slice(s, e) for s, e in windows)
+        return np.multiply(in1, in2, dtype=work)[crop].copy()
+    check_shape_size([e - s for s, e in windows], work.itemsize)
+    _strategy.check_output_memory(in1.shape, in2.shape, windows, work)
+    p = _strategy.choose(in1.shape, in2.shape, ax, windows, dtype=work, direct_ok=False,
+                         threads=workers)
+    method, params = p.method, p.params
+    if method not in engines:
+        method, params = engines[0], None
+    # NaN/inf stay local, as in the direct sum (see fftconv._nonfinite)
+    f1, bad1 = _nonfinite.split(in1)
+    f2, bad2 = _nonfinite.split(in2)
+    out = _run(method, f1, f2, ax, windows, work=work, workers=workers, params=params)
+    if bad1 is not None or bad2 is not None:
+        _nonfinite.add_nonfinite(out, windows, in1, in2, bad1, bad2, conv_axes=ax)
+    return out
