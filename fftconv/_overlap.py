@@ -7,15 +7,20 @@ samples -- the ones untouched by circular wrap-around -- are written straight
 into the output. Only the blocks that touch the requested output window are
 computed, so ``same`` and ``valid`` modes do less work than ``full``.
 
-Memory is the output plus the kernel spectrum plus one block (input,
-spectrum, output): unlike :func:`scipy.signal.oaconvolve`, which transforms
+Blocks go through one pair of batched plans, :data:`BATCH_ELEMENTS` at a
+time (edge blocks too: their inputs come from a small zero-padded copy of
+just the span they need), so a call acquires three plans whatever its size.
+Memory is the output plus the kernel spectrum plus one batch of blocks
+(input, spectrum, output): unlike :func:`scipy.signal.oaconvolve`, which transforms
 every block at once, peak memory does not grow with the signal beyond the
 output itself.
 
 Block size: the FFT length ``L`` minimises the predicted time per output
 sample, ``(2 F(L) + c L) / (L - K + 1)``, over FFTW-friendly sizes between
 about ``2 K`` and a cache-sized cap (see :func:`fftconv._strategy.oa_block_size`).
-Other convolved axes are transformed whole inside each block.
+Other convolved axes are transformed whole inside each block. N-D tiles
+(:func:`_convolve_tiles`) block two or more axes at once, one tile per
+transform (batched 2-D transforms measured slower under FFTW_ESTIMATE).
 """
 
 from __future__ import annotations
@@ -109,84 +114,68 @@ def convolve_window(
     kw = {"threads": workers, "planner": planner}
     crop = [slice(s, e) for s, e in windows]
     crop[axis] = slice(k - 1, L)
-    crop = tuple(crop)
-    # Blocks whose input lies wholly inside the signal and whose output is whole
-    # ("interior") are done BATCH at a time with one batched transform; the few
-    # at the edges (zero padding, a short last block) one at a time.
+    bcrop = (slice(None), *crop)
+    # Every block, edges included, goes through one pair of batched plans:
+    # ``batch`` blocks per transform (a batch stays in cache). The batch's input
+    # rows are overlapping windows of the signal, `step` apart: a strided view,
+    # no copy -- or, where a batch reaches past the signal's ends, of a small
+    # zero-padded copy of just the span it needs.
     starts = range(start, stop, step)
-    interior = [o for o in starts if o - k + 1 >= 0 and o + step <= min(n, stop)]
-    first = interior[0] if interior else stop
-    last = interior[-1] + step if interior else stop
+    nblk = len(starts)
     per_block = math.prod(bshape)
-    batch = max(1, min(len(interior), BATCH_ELEMENTS // max(per_block, 1)))
-    with acquire(fwd, ker_shape, work_dtype, axes, **kw) as pk:
+    nbatch = -(-nblk // max(1, min(nblk, BATCH_ELEMENTS // max(per_block, 1))))
+    batch = -(-nblk // nbatch)
+    baxes = [a + 1 for a in axes]
+    with (
+        acquire(fwd, ker_shape, work_dtype, axes, **kw) as pk,
+        acquire(fwd, (batch, *sig_shape), work_dtype, baxes, **kw) as ps,
+        acquire(inv, (batch, *bshape), work_dtype, baxes, **kw) as pi,
+    ):
         copy_padded(pk.input_array, ker, scale=scale)
         pk.execute()
-        H = pk.output_array.copy()  # pk goes back to the pool: keep our own spectrum
-    edge = [o for o in starts if o < first or o >= last]
-    if edge:
-        with (
-            acquire(fwd, sig_shape, work_dtype, axes, **kw) as ps,
-            acquire(inv, bshape, work_dtype, axes, **kw) as pi,
-        ):
-            for o in edge:
-                _one_block(sig, axis, o, k, step, stop, start, L, ps, pi, H, out, crop)
-    if interior:
-        baxes = [a + 1 for a in axes]
-        with (
-            acquire(fwd, (batch, *sig_shape), work_dtype, baxes, **kw) as ps,
-            acquire(inv, (batch, *bshape), work_dtype, baxes, **kw) as pi,
-        ):
-            bcrop = (slice(None), *crop)
-            ax_stride = sig.strides[axis]
-            for b0 in range(0, len(interior), batch):
-                os_ = interior[b0:b0 + batch]
-                nb = len(os_)
-                lo = os_[0] - k + 1
-                # nb overlapping windows of length L, `step` apart: a strided view, no copy
-                shape = (nb, *sig.shape[:axis], L, *sig.shape[axis + 1:])
-                strides = (step * ax_stride, *sig.strides)
-                src = np.lib.stride_tricks.as_strided(
-                    _take(sig, axis, lo, lo + 1), shape=shape, strides=strides, writeable=False)
-                copy_padded(ps.input_array[:nb], src)
-                ps.execute()
-                np.multiply(ps.output_array, H, out=pi.input_array)
-                pi.execute()
-                a = os_[0] - start
-                slab = _take(out, axis, a, a + nb * step)
-                split = slab.reshape(*slab.shape[:axis], nb, step, *slab.shape[axis + 1:])
-                np.moveaxis(split, axis, 0)[...] = pi.output_array[bcrop][:nb]
+        H = pk.output_array  # held until the end: no copy of the spectrum needed
+        for b0 in range(0, nblk, batch):
+            o0 = starts[b0]
+            nb = min(batch, nblk - b0)
+            lo = o0 - k + 1  # first input sample of the batch
+            hi = lo + (nb - 1) * step + L  # one past its last
+            if lo >= 0 and hi <= n:
+                base, base_strides = _take(sig, axis, lo, lo + 1), sig.strides
+            else:  # the span, zero-padded where it lies outside the signal
+                span = list(sig.shape)
+                span[axis] = hi - lo
+                base = np.zeros(span, dtype=work_dtype)
+                s_lo, s_hi = max(lo, 0), min(hi, n)
+                if s_hi > s_lo:
+                    _take(base, axis, s_lo - lo, s_hi - lo)[...] = _take(sig, axis, s_lo, s_hi)
+                base_strides = base.strides
+            shape = (nb, *sig.shape[:axis], L, *sig.shape[axis + 1:])
+            strides = (step * base_strides[axis], *base_strides)
+            src = np.lib.stride_tricks.as_strided(base, shape=shape, strides=strides,
+                                                  writeable=False)
+            copy_padded(ps.input_array[:nb], src)
+            if nb < batch:  # spare rows: zeros (uninitialised memory may hold NaN/denormals)
+                ps.input_array[nb:] = 0
+            ps.execute()
+            np.multiply(ps.output_array, H, out=pi.input_array)
+            pi.execute()
+            res = pi.output_array[bcrop]
+            a = o0 - start
+            whole = min(nb, (stop - o0) // step)  # blocks whose `step` outputs all count
+            if whole:
+                slab = _take(out, axis, a, a + whole * step)
+                split = slab.reshape(*slab.shape[:axis], whole, step, *slab.shape[axis + 1:])
+                np.moveaxis(split, axis, 0)[...] = res[:whole]
+            if whole < nb:  # the short last block
+                rest = stop - o0 - whole * step
+                _take(out, axis, a + whole * step, stop - start)[...] = _take(
+                    res[whole], axis, 0, rest)
     return out
 
 
-#: Elements per batch of interior overlap-save blocks: 128 KiB of float64 stays in
+#: Elements per batch of overlap-save blocks: 128 KiB of float64 stays in
 #: cache (larger batches measured slower on the development machine).
 BATCH_ELEMENTS = 2**14
-
-
-def _one_block(sig, axis, o, k, step, stop, start, L, ps, pi, H, out, crop) -> None:
-    """Overlap-save for the single block whose outputs start at ``o``."""
-    n = sig.shape[axis]
-    nb = min(step, stop - o)
-    lo = o - k + 1  # first input sample this block needs
-    src_lo, src_hi = max(lo, 0), min(o + step, n)
-    buf = ps.input_array
-    head = src_lo - lo
-    if src_hi > src_lo:
-        dst = _take(buf, axis, head, head + src_hi - src_lo)
-        copy_padded(dst, _take(sig, axis, src_lo, src_hi))
-        if head:
-            _take(buf, axis, 0, head)[...] = 0
-        tail = head + src_hi - src_lo
-        if tail < L:
-            _take(buf, axis, tail, L)[...] = 0
-    else:
-        buf[...] = 0
-    ps.execute()
-    np.multiply(ps.output_array, H, out=pi.input_array)
-    pi.execute()
-    res = pi.output_array[crop]
-    _take(out, axis, o - start, o - start + nb)[...] = _take(res, axis, 0, nb)
 
 
 def _take(arr: np.ndarray, axis: int, lo: int, hi: int) -> np.ndarray:
@@ -232,35 +221,54 @@ def _convolve_tiles(a1, a2, axes, windows, tiles, *, work_dtype, workers, planne
     rtype = np.empty(0, work_dtype).real.dtype.type
     scale = rtype(1) / rtype(math.prod(size[a] for a in axes))
     kw = {"threads": workers, "planner": planner}
-    step = {a: size[a] - ker.shape[a] + 1 for a in tiled}
-    with acquire(fwd, ker_shape, work_dtype, axes, **kw) as pk:
-        copy_padded(pk.input_array, ker, scale=scale)
-        pk.execute()
-        H = pk.output_array.copy()
-    ranges = [range(windows[a][0], windows[a][1], step[a]) for a in tiled]
+    # Per tiled axis, every tile origin's slices: input read, buffer written,
+    # buffer margins to zero, result read and output written (computed once).
+    plans = []
+    for a in tiled:
+        k, st, n = ker.shape[a], size[a] - ker.shape[a] + 1, sig.shape[a]
+        w0, w1 = windows[a]
+        row = []
+        for o in range(w0, w1, st):
+            lo = o - k + 1
+            s_lo, s_hi = max(lo, 0), max(min(lo + size[a], n), max(lo, 0))
+            d_lo, d_hi = s_lo - lo, s_hi - lo
+            nb = min(st, w1 - o)
+            zero = [z for z in (slice(0, d_lo), slice(d_hi, size[a])) if z.stop > z.start]
+            row.append((slice(s_lo, s_hi), slice(d_lo, d_hi), zero,
+                        slice(k - 1, k - 1 + nb), slice(o - w0, o - w0 + nb)))
+        plans.append(row)
+    # padding of the whole-transformed axes (written once, re-zeroed per tile:
+    # FFTW may use its input as scratch)
+    pad = [(a, slice(sig.shape[a], size[a])) for a in others if sig.shape[a] < size[a]]
+    nd = sig.ndim
     with (
+        acquire(fwd, ker_shape, work_dtype, axes, **kw) as pk,
         acquire(fwd, sig_shape, work_dtype, axes, **kw) as ps,
         acquire(inv, bshape, work_dtype, axes, **kw) as pi,
     ):
-        buf = ps.input_array
-        for origin in itertools.product(*ranges):
-            src = [slice(None)] * sig.ndim
-            dst = [slice(0, sig.shape[a]) for a in range(sig.ndim)]
-            res = [slice(s, e) for s, e in windows]
-            put = [slice(None)] * sig.ndim
-            for a, o in zip(tiled, origin):
-                k = ker.shape[a]
-                lo, hi = o - k + 1, o + step[a]
-                s_lo, s_hi = max(lo, 0), min(hi, sig.shape[a])
-                src[a] = slice(s_lo, max(s_hi, s_lo))
-                dst[a] = slice(s_lo - lo, s_lo - lo + max(s_hi - s_lo, 0))
-                nb = min(step[a], windows[a][1] - o)
-                res[a] = slice(k - 1, k - 1 + nb)
-                put[a] = slice(o - windows[a][0], o - windows[a][0] + nb)
-            buf[...] = 0
+        copy_padded(pk.input_array, ker, scale=scale)
+        pk.execute()
+        H = pk.output_array  # held until the end: no copy of the spectrum needed
+        buf, fout, iin, iout = ps.input_array, ps.output_array, pi.input_array, pi.output_array
+        src = [slice(None)] * nd
+        dst = [slice(0, sig.shape[a]) for a in range(nd)]
+        res = [slice(s, e) for s, e in windows]
+        put = [slice(None)] * nd
+        full = [slice(None)] * nd
+        for combo in itertools.product(*plans):
+            zeros = []
+            for a, (s_, d_, z_, r_, p_) in zip(tiled, combo):
+                src[a], dst[a], res[a], put[a] = s_, d_, r_, p_
+                for z in z_:
+                    zeros.append((a, z))
+            for a, z in (*zeros, *pad):
+                full[a] = z
+                buf[tuple(full)] = 0
+                full[a] = slice(None)
             buf[tuple(dst)] = sig[tuple(src)]
             ps.execute()
-            np.multiply(ps.output_array, H, out=pi.input_array)
+            np.multiply(fout, H, out=iin)
             pi.execute()
-            out[tuple(put)] = pi.output_array[tuple(res)]
+            out[tuple(put)] = iout[tuple(res)]
     return out
+
