@@ -396,6 +396,8 @@ class Convolver:
             `x` that needs more precision than planned (e.g. complex signals
             on a real plan).
         """
+        if type(x).__module__.split(".")[0] == "dask":
+            return self._conv_dask(x, out)
         x = as_array(x, "x")
         nd = len(self.shape)
         if x.ndim < nd or x.shape[x.ndim - nd:] != self.shape:
@@ -438,6 +440,30 @@ class Convolver:
         return out
 
     __call__ = conv
+
+    def _conv_dask(self, x, out):
+        """A dask array in, a lazy dask array out (see :mod:`fftconv.dask`).
+
+        The plans of this object serve numpy inputs only: each dask block is
+        convolved by :mod:`fftconv.dask` with the same kernel, mode and axes.
+        """
+        from . import dask as fdask
+
+        if out is not None:
+            raise TypeError("out= is not supported for dask arrays: the result is lazy")
+        nd = len(self.shape)
+        if x.ndim < nd or tuple(x.shape[x.ndim - nd:]) != self.shape:
+            raise ValueError(f"x has shape {x.shape}, but this Convolver was planned for "
+                             f"signals of shape {self.shape}")
+        lead = x.ndim - nd
+        if lead == 0 and self.axes == list(range(nd)):
+            return fdask.convolve(x, self.kernel, mode=self.mode, method=self.method)
+        k = self.kernel.reshape((1,) * lead + self.kernel.shape)
+        y = fdask.fftconvolve(x, k, mode=self.mode, axes=[lead + a for a in self.axes])
+        res = np.result_type(self.kernel, x.dtype)
+        if res.kind in "biu":
+            y = y.round()
+        return y.astype(res)
 
     def _exact_path(self, x: np.ndarray, res_dtype: np.dtype) -> bool:
         if self.method == "direct" or res_dtype.kind == "O":

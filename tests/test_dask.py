@@ -242,3 +242,20 @@ def test_example_runs_in_small_mode(tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "max |error|" in proc.stdout
     assert any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_convolver_accepts_dask_arrays_lazily(mode):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(3000)
+    h = rng.standard_normal(101)
+    cv = fftconv.Convolver(h, x.shape, mode=mode)
+    dx = da.from_array(x, chunks=700)
+    y = cv.conv(dx)
+    assert isinstance(y, da.Array)
+    np.testing.assert_allclose(y.compute(scheduler="synchronous"), cv.conv(x), atol=1e-10)
+    batch = rng.standard_normal((4, 3000))
+    yb = cv.conv(da.from_array(batch, chunks=(2, 1000)))
+    np.testing.assert_allclose(yb.compute(scheduler="synchronous"), cv.conv(batch), atol=1e-10)
+    with pytest.raises(ValueError, match="planned"):
+        cv.conv(da.zeros(10, chunks=5))
