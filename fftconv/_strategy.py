@@ -586,8 +586,12 @@ def _choose_cached(
         if others_t:
             runner = min(others_t, key=others_t.get)
             ratio = others_t[runner] / pred[best] if pred[best] > 0 else math.inf
-            reason = (f"{best!r} is predicted {ratio:.1f}x faster than the next best, "
-                      f"{runner!r}")
+            if ratio < 1:
+                reason = (f"{runner!r} is predicted only {1 / ratio:.2f}x faster, within the "
+                          f"{MARGIN:.2f}x margin: {best!r} is kept as the simpler engine")
+            else:
+                reason = (f"{best!r} is predicted {ratio:.1f}x faster than the next best, "
+                          f"{runner!r}")
         else:
             reason = f"{best!r} is the only engine for this input"
     return ConvPlan(method=best, params=params.get(best, {}), predicted=pred, reason=reason,
