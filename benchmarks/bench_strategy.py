@@ -90,6 +90,11 @@ def plot_1d(rows, path: str) -> None:
     ax.axhline(1, color="k", lw=0.8)
     ax.set_xscale("log")
     ax.set_yscale("log")
+    from matplotlib.ticker import FormatStrFormatter, NullFormatter
+
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%gx"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.set_yticks([0.5, 1, 2, 3, 5, 8])
     ax.set_xlabel("signal length N")
     ax.set_ylabel("speed-up over scipy.signal.convolve")
     ax.set_title("fftconv auto vs scipy auto, float64, mode 'full', 1 thread")
