@@ -8,14 +8,23 @@ import numpy as np
 import pytest
 
 try:
+    import tempfile
+
     from hypothesis import settings
+    from hypothesis.configuration import set_hypothesis_home_dir
+
+    # hypothesis keeps caches in .hypothesis/ under the current directory: keep them
+    # in a temporary folder instead, so a test run writes nothing into the checkout
+    set_hypothesis_home_dir(tempfile.mkdtemp(prefix="fftconv-hypothesis-"))
 
     # "ci" (default): fixed examples, fast. "long": pytest --hypothesis-profile=long
     # explores afresh each run (the hypothesis plugin loads it after this file).
-    settings.register_profile("fftconv", deadline=None, max_examples=40, derandomize=True)
+    # database=None: tests write nothing outside pytest's tmp_path (no .hypothesis/)
+    settings.register_profile("fftconv", deadline=None, max_examples=40, derandomize=True,
+                              database=None)
     settings.register_profile("ci", parent=settings.get_profile("fftconv"))
     settings.register_profile("long", deadline=None, max_examples=2000, derandomize=False,
-                              print_blob=True)
+                              print_blob=True, database=None)
     settings.load_profile("ci")
 except ImportError:  # pragma: no cover - hypothesis is a test dependency
     pass
