@@ -53,8 +53,8 @@ SHIPPED_FFT_NS: dict[str, list[float]] = {
 #: date as :data:`SHIPPED_FFT_NS`, timed with numpy 2.4 / scipy 1.17 on
 #: float64 arrays of 1e5-1e6 elements (medians of 5).
 CONSTANTS: dict[str, float] = {
-    "call_overhead": 40_000.0,  # Python-level set-up of one FFT/overlap call
-    "oa_extra_overhead": 40_000.0,  # overlap-save's extra set-up (kernel spectrum, 3 plans)
+    "call_overhead": 40_000.0,  # set-up of one FFT/overlap call through the public API
+    "oa_extra_overhead": 10_000.0,  # overlap-save's extra set-up (kernel spectrum, 3 plans)
     "block_overhead": 3_500.0,  # per overlap block (Python loop, plan dispatch)
     "non_pow2": 1.3,  # FFT of a 3/5/7-smooth size vs the ladder's powers of two (n log n)
     "batch_out_of_cache": 2.0,  # batched FFTs beyond 2 MiB vs the ladder (factor)
