@@ -93,7 +93,10 @@ def partition_cost(groups: Sequence[tuple[int, int, int]], *, cin: int = 1, cout
 
 
 def _check_sizes(sizes: object, b: int, m: int) -> list[tuple[int, int, int]]:
-    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence) or not sizes:
+    if isinstance(sizes, (str, bytes)) or not isinstance(sizes, Sequence):
+        raise TypeError(f"partition must be one of {', '.join(map(repr, PARTITIONS))} or a "
+                        f"sequence of partition sizes, got partition={sizes!r}")
+    if not sizes:
         raise ValueError(f"partition must be one of {', '.join(map(repr, PARTITIONS))} or a "
                          f"non-empty sequence of partition sizes, got partition={sizes!r}")
     out = []

@@ -80,7 +80,11 @@ def design_fir(kind: str, cutoff, samplerate: float, *, numtaps: int = 257,
         raise ValueError(f"numtaps must be odd for a {kind} filter, got numtaps={numtaps}")
     if isinstance(window, str) and "," in window:
         name, *params = window.split(",")
-        window = (name, *(float(p) for p in params))
+        try:
+            window = (name, *(float(p) for p in params))
+        except ValueError:
+            raise ValueError(f"window parameters must be numbers, got window={window!r} "
+                             "(e.g. 'kaiser,8.6')") from None
     try:
         return scipy.signal.firwin(numtaps, edges if kind == "bandpass" else edges[0],
                                    window=window, pass_zero=kind, fs=samplerate)

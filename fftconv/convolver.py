@@ -18,7 +18,7 @@ from collections import OrderedDict
 import numpy as np
 import scipy.fft
 
-from . import _direct, _strategy, wisdom
+from . import _direct, _nonfinite, _strategy, wisdom
 from ._config import resolve_workers
 from ._dispatch import _finish, _int_fft_safe, _swap_needed, _windows, _work_dtype
 from ._plans import _new_plan, copy_padded
@@ -142,6 +142,10 @@ class Convolver:
                  method: str = "auto", workers: int | None = None, planner: str = "estimate",
                  planning_timelimit: float | None = None, correlate: bool = False) -> None:
         k = as_array(kernel, "kernel")
+        if k.dtype.kind in "fc" and not np.isfinite(k).all():
+            raise ValueError("kernel has NaN or inf values: a Convolver precomputes the "
+                             "kernel's spectrum, where one non-finite tap would spread to "
+                             "every output; use fftconv.convolve for such kernels")
         self._args = {"kernel": k, "shape_or_length": shape_or_length, "mode": mode,
                       "axes": axes, "dtype": dtype, "method": method, "workers": workers,
                       "planner": planner, "planning_timelimit": planning_timelimit,
@@ -422,12 +426,21 @@ class Convolver:
                 raise TypeError(f"x of dtype {x.dtype} needs {need} transforms, but this "
                                 f"Convolver was planned for {self.work} (dtype={self.dtype}); "
                                 f"build one with dtype={x.dtype.name!r}")
+            # NaN/inf stay local, as in fftconv.convolve (see fftconv._nonfinite)
+            xf, bad = _nonfinite.split(xb)
+            # out= may be x itself: overlap-save reads input after writing output
             direct_out = (out is not None and out.dtype == self.work
-                          and out.flags.c_contiguous)
+                          and out.flags.c_contiguous and bad is None
+                          and not np.shares_memory(out, x))
             dest = (out.reshape((-1, *self.out_shape)) if direct_out
                     else np.empty((xb.shape[0], *self.out_shape), self.work))
             with self._lock:
-                (self._run_fft if self.method == "fft" else self._run_oa)(xb, dest)
+                (self._run_fft if self.method == "fft" else self._run_oa)(xf, dest)
+            if bad is not None:
+                for b in range(xb.shape[0]):
+                    if bad[b].any():
+                        _nonfinite.add_nonfinite(dest[b], self.windows, xb[b], self.kernel,
+                                                 bad[b], None, conv_axes=self.axes)
             if direct_out:
                 return out
             y = dest.reshape(full_shape)

@@ -3,7 +3,7 @@
 The distribution of ``X + Y`` for independent ``X`` and ``Y`` is the
 convolution of their distributions (two dice: ``P(sum = 4) = 3/36``).
 :class:`PMF` holds a discrete distribution on an integer lattice and
-:class:`PDF` a continuous one on a uniform grid; ``+``, ``-`` and ``n @ X``
+:class:`PDF` a continuous one on a uniform grid; ``+`` and ``n @ X`` (and ``-`` for PMFs)
 convolve them.
 
 Accuracy contract (float mode, every method): no negative probabilities,
@@ -293,7 +293,7 @@ class PMF:
                             "scales X by an integer k and X + Y adds independent variables")
         if isinstance(k, bool) or not isinstance(k, (numbers.Integral, np.integer)):
             raise TypeError(f"k * X needs an integer k (the lattice stays integer), got "
-                            f"k={k!r}; use fftconv.distributions.PDF for real scalings")
+                            f"k={k!r}; only integer scalings keep values on the integer lattice")
         return self._scaled(int(k))
 
     __rmul__ = __mul__

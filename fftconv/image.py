@@ -2,8 +2,10 @@
 
 :func:`smooth` convolves a grey ``(H, W)`` or colour ``(H, W, C)`` image
 with a 2-D kernel, extending the image past its border like
-:func:`scipy.ndimage.convolve` does (same mode names, same result, same
-origin for even-sized kernels). It pads the image with :func:`numpy.pad`,
+:func:`scipy.ndimage.convolve` does (same mode names, same result for kernels
+up to the image's size, same origin for even-sized kernels; for ``'reflect'``
+with kernels wider than the image fftconv keeps mirroring, as numpy's
+``'symmetric'`` padding does, where ndimage differs). It pads the image with :func:`numpy.pad`,
 then calls :func:`fftconv.convolve` in ``'valid'`` mode, so the strategy
 layer picks direct sums or FFTs; separable (rank-1) kernels run as two 1-D
 passes.

@@ -48,6 +48,14 @@ __all__ = [
 # --------------------------------------------------------------------------- lengths, padding
 
 
+def _check_axis(axis, ndim: int) -> list[int]:
+    """``check_axes`` for a single ``axis`` parameter, with messages naming ``axis``."""
+    try:
+        return check_axes(axis, ndim)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(str(exc).replace("axes", "axis")) from None
+
+
 def linear_length(n: int, m: int) -> int:
     """Length of the linear convolution of ``n`` and ``m`` samples: ``n + m - 1``.
 
@@ -129,7 +137,7 @@ def zero_pad(x, length: int, *, axis: int = -1) -> np.ndarray:
     array([1, 2, 3, 0, 0])
     """
     x = as_array(x, "x")
-    (ax,) = check_axes(axis, max(x.ndim, 1))
+    (ax,) = _check_axis(axis, max(x.ndim, 1))
     x = np.atleast_1d(x)
     length = check_positive_int(length, "length")
     if length < x.shape[ax]:
@@ -169,7 +177,7 @@ def wrap(x, n: int, *, axis: int = -1) -> np.ndarray:
     array([9, 5, 7])
     """
     x = np.atleast_1d(as_array(x, "x"))
-    (ax,) = check_axes(axis, x.ndim)
+    (ax,) = _check_axis(axis, x.ndim)
     n = check_positive_int(n, "n")
     periods = -(-x.shape[ax] // n)
     x = np.moveaxis(x, ax, -1)

@@ -270,3 +270,37 @@ def test_measure_planner_runs():
     h, x = rng.standard_normal(31), rng.standard_normal(512)
     cv = fftconv.Convolver(h, 512, method="fft", planner="measure", planning_timelimit=1.0)
     np.testing.assert_allclose(cv.conv(x), np.convolve(x, h), atol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["auto", "fft", "oa", "direct"])
+def test_nonfinite_samples_stay_local(method):
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3000))
+    x[0, 1500] = np.nan
+    x[1, 10] = np.inf
+    h = rng.standard_normal(101)
+    cv = fftconv.Convolver(h, 3000, mode="same", method=method)
+    got = cv(x)
+    for b in range(2):
+        want = fftconv.convolve(x[b], h, mode="same")
+        np.testing.assert_array_equal(np.isnan(got[b]), np.isnan(want))
+        np.testing.assert_array_equal(np.isinf(got[b]), np.isinf(want))
+        fin = np.isfinite(want)
+        np.testing.assert_allclose(got[b][fin], want[fin], atol=1e-10)
+
+
+def test_nonfinite_kernel_is_refused():
+    with pytest.raises(ValueError, match="kernel has NaN"):
+        fftconv.Convolver(np.array([1.0, np.inf, 2.0]), 100)
+
+
+@pytest.mark.parametrize("method", ["fft", "oa"])
+def test_out_may_be_the_input(method):
+    rng = np.random.default_rng(1)
+    h = rng.standard_normal(129)
+    cv = fftconv.Convolver(h, 20_000, mode="same", method=method)
+    x = rng.standard_normal(20_000)
+    want = fftconv.convolve(x, h, mode="same")
+    got = cv(x, out=x)
+    assert got is x
+    np.testing.assert_allclose(x, want, atol=1e-10)
