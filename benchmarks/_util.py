@@ -34,12 +34,17 @@ def compare(fns: dict[str, Callable[[], object]], *, repeat: int = 5,
     the other keeps slow drifts of a shared machine (and allocator state) from
     favouring whichever ran first.
     """
+    import random
+
     for fn in fns.values():
         fn()
     times: dict[str, list[float]] = {k: [] for k in fns}
     spent = 0.0
+    order = list(fns.items())
+    shuffle = random.Random(0).shuffle
     for _ in range(repeat):
-        for name, fn in fns.items():
+        shuffle(order)  # no position in the round (allocator state) favours anyone
+        for name, fn in order:
             t0 = time.perf_counter()
             fn()
             dt = time.perf_counter() - t0

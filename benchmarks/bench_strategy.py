@@ -23,9 +23,13 @@ import os
 import subprocess
 import sys
 
-import numpy as np
-import scipy.ndimage
-import scipy.signal
+# one BLAS thread: an idle OpenBLAS pool would spin on the second core
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import scipy.ndimage  # noqa: E402
+import scipy.signal  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from _util import compare, geomean, table, time_call  # noqa: E402

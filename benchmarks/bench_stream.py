@@ -15,13 +15,20 @@ pedalboard is a benchmark-only dependency (``pip install pedalboard``).
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-import numpy as np
-import scipy.signal
+# CPU time must count only the convolver's work: an idle BLAS thread pool (woken
+# by numpy's dot products in the error checks) spins on the other core and would
+# be billed to this process. One BLAS thread, set before numpy loads.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import numpy as np  # noqa: E402
+import scipy.signal  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _util import table  # noqa: E402

@@ -217,8 +217,10 @@ SHORT_KERNEL = 8
 _strategy_modes = ("full", "same", "valid")
 
 
-def _small_1d(in1: np.ndarray, in2: np.ndarray, mode, method) -> np.ndarray | None:
+def _small_1d(in1: np.ndarray, in2: np.ndarray, mode, method,
+              workers=None) -> np.ndarray | None:
     """numpy.convolve for small 1-D float/complex problems, else None (general path)."""
+    threads = resolve_workers(workers)  # validated even where unused
     n, k = in1.shape[0], in2.shape[0]
     if (
         (method != "auto" and method != "direct")
@@ -235,7 +237,7 @@ def _small_1d(in1: np.ndarray, in2: np.ndarray, mode, method) -> np.ndarray | No
         windows = _windows(mode, (n,), (k,), (0,), 1) if mode != "valid" or n >= k else None
         if windows is None or _strategy.choose(
                 (n,), (k,), [0], windows, dtype=np.result_type(in1.dtype, in2.dtype),
-                threads=resolve_workers(None)).method != "direct":
+                threads=threads).method != "direct":
             return None
     if mode == "full" or mode == "valid":
         return np.convolve(in1, in2, mode)

@@ -41,9 +41,10 @@ __all__ = ["acquire", "fftw_available", "clear_cache", "cache_info", "MAX_CACHED
 
 #: Upper bound on the bytes held by idle cached plans (their buffers).
 MAX_CACHED_BYTES = 512 * 2**20
-#: Transforms smaller than this (elements) always run on one thread: measured
-#: 10x slower with 2 FFTW threads for overlap-save blocks of a few thousand points.
-THREADS_MIN_SIZE = 2**17
+#: Transforms smaller than this (elements) always run on one thread: on the
+#: 2-core development VM, 2 FFTW threads were 10x slower for overlap-save blocks
+#: of a few thousand points and 5x slower for a 131072-point transform.
+THREADS_MIN_SIZE = 2**20
 #: Upper bound on the number of idle cached plans.
 MAX_CACHED_PLANS = 64
 

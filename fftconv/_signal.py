@@ -123,9 +123,8 @@ def convolve(in1, in2, mode: str = "full", method: str = "auto", *,
     >>> fftconv.convolve([1, 2, 3], [1, 1], mode="same")
     array([1, 3, 5])
     """
-    if (type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 1 == in2.ndim
-            and workers is None):
-        out = _small_1d(in1, in2, mode, method)
+    if type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 1 == in2.ndim:
+        out = _small_1d(in1, in2, mode, method, workers)
         if out is not None:
             return out
     if _is_dask(in1) or _is_dask(in2):
