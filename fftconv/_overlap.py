@@ -98,19 +98,8 @@ def convolve_window(
         raise ValueError(f"block={L} is shorter than the kernel ({k} samples along axis {axis})")
     step = L - k + 1
 
-    def fshape(arr):
-        s = list(arr.shape)
-        s[axis] = L
-        for a in others:
-            s[a] = oshape[a]
-        return tuple(s)
-
-    sig_shape, ker_shape = fshape(sig), fshape(ker)
-    bshape = np.broadcast_shapes(sig_shape, ker_shape)
-    out = np.empty(tuple(e - s for s, e in windows), dtype=work_dtype)
-    fwd, inv = ("rfft", "irfft") if real else ("fft", "ifft")
-    rtype = np.empty(0, work_dtype).real.dtype.type  # 1/n in the working precision
-    scale = rtype(1) / rtype(L * math.prod(oshape.values()))
+    sig_shape, ker_shape, bshape, out, (fwd, inv), scale = _setup(
+        sig, ker, {axis: L, **oshape}, windows, work_dtype)
     kw = {"threads": workers, "planner": planner}
     crop = [slice(s, e) for s, e in windows]
     crop[axis] = slice(k - 1, L)
@@ -178,6 +167,26 @@ def convolve_window(
 BATCH_ELEMENTS = 2**14
 
 
+def _setup(sig, ker, sizes: dict[int, int], windows, work_dtype):
+    """Shapes, output array, transform kinds and ``1/n`` shared by both block paths.
+
+    ``sizes`` maps every transformed axis to its FFT length.
+    """
+    def padded(arr):
+        s = list(arr.shape)
+        for a, n in sizes.items():
+            s[a] = n
+        return tuple(s)
+
+    sig_shape, ker_shape = padded(sig), padded(ker)
+    bshape = np.broadcast_shapes(sig_shape, ker_shape)
+    out = np.empty(tuple(e - s for s, e in windows), dtype=work_dtype)
+    kinds = ("rfft", "irfft") if work_dtype.kind != "c" else ("fft", "ifft")
+    rtype = np.empty(0, work_dtype).real.dtype.type  # 1/n in the working precision
+    scale = rtype(1) / rtype(math.prod(sizes.values()))
+    return sig_shape, ker_shape, bshape, out, kinds, scale
+
+
 def _take(arr: np.ndarray, axis: int, lo: int, hi: int) -> np.ndarray:
     idx = [slice(None)] * arr.ndim
     idx[axis] = slice(lo, hi)
@@ -208,18 +217,8 @@ def _convolve_tiles(a1, a2, axes, windows, tiles, *, work_dtype, workers, planne
             raise ValueError(f"tile length {size[a]} is shorter than the kernel "
                              f"({ker.shape[a]} samples along axis {a})")
 
-    def fshape(arr):
-        s = list(arr.shape)
-        for a in axes:
-            s[a] = size[a]
-        return tuple(s)
-
-    sig_shape, ker_shape = fshape(sig), fshape(ker)
-    bshape = np.broadcast_shapes(sig_shape, ker_shape)
-    out = np.empty(tuple(e - s for s, e in windows), dtype=work_dtype)
-    fwd, inv = ("rfft", "irfft") if real else ("fft", "ifft")
-    rtype = np.empty(0, work_dtype).real.dtype.type
-    scale = rtype(1) / rtype(math.prod(size[a] for a in axes))
+    sig_shape, ker_shape, bshape, out, (fwd, inv), scale = _setup(
+        sig, ker, {a: size[a] for a in axes}, windows, work_dtype)
     kw = {"threads": workers, "planner": planner}
     # Per tiled axis, every tile origin's slices: input read, buffer written,
     # buffer margins to zero, result read and output written (computed once).
