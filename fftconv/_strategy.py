@@ -526,26 +526,15 @@ def choose(
     ``axes`` the convolved axes. Decisions are cached per problem signature.
     """
     p = _choose_cached(tuple(shape1), tuple(shape2), tuple(axes), tuple(map(tuple, windows)),
-                       dtype=np.dtype(dtype), fft_ok=fft_ok, direct_ok=direct_ok,
-                       threads=int(threads), why_fft_not_ok=why_fft_not_ok)
+                       np.dtype(dtype), fft_ok, direct_ok, int(threads), why_fft_not_ok)
     # memory depends on the moment, not the shapes: checked outside the cache
     return fit_memory(p, shape1, shape2, axes, windows, dtype)
 
 
 @functools.lru_cache(maxsize=1024)
-def _choose_cached(
-    shape1: Sequence[int],
-    shape2: Sequence[int],
-    axes: Sequence[int],
-    windows: Sequence[tuple[int, int]],
-    *,
-    dtype,
-    fft_ok: bool = True,
-    direct_ok: bool = True,
-    threads: int = 1,
-    why_fft_not_ok: str = "",
-) -> ConvPlan:
-    dtype = np.dtype(dtype)
+def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, threads,
+                   why_fft_not_ok) -> ConvPlan:
+    """:func:`choose` without the memory check, on hashable arguments (cached)."""
     pred: dict[str, float] = {}
     params: dict[str, dict] = {}
     if direct_ok:
