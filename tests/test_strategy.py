@@ -334,3 +334,19 @@ def test_nonfinite_stays_local_with_batched_axes(func):
     fin = np.isfinite(y)
     clean = scipy.signal.fftconvolve(np.nan_to_num(x, posinf=0), h, axes=1)
     np.testing.assert_allclose(y[fin], clean[fin], atol=1e-10)
+
+
+@pytest.mark.parametrize("tiles", [{0: 16, 2: 16}, {1: 16, 2: 8}, {0: 16, 1: 16, 2: 16}])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("dtype", [np.float64, np.complex128])
+def test_tiled_overlap_save_3d(tiles, mode, dtype):
+    from fftconv import _overlap
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((23, 19, 21)).astype(dtype)
+    h = rng.standard_normal((5, 3, 4)).astype(dtype)
+    w = _dispatch._windows(mode, x.shape, h.shape, [0, 1, 2], 3)
+    got = _overlap.convolve_window(x, h, [0, 1, 2], w, work_dtype=np.dtype(dtype), workers=1,
+                                   tiles=tiles)
+    np.testing.assert_allclose(got, scipy.signal.convolve(x, h, mode=mode, method="direct"),
+                               atol=1e-11)
