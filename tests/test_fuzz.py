@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 import pytest
+from conftest import make_array
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 from reference import fft_dtype, ref_convolve, ref_correlate, tolerance
@@ -26,18 +27,7 @@ DTYPES = ("float32", "float64", "complex64", "complex128", "int8", "int16", "int
 
 
 def _array(seed: int, shape, dtype) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    dt = np.dtype(dtype)
-    if dt.kind == "b":
-        return rng.integers(0, 2, shape).astype(bool)
-    if dt.kind == "u":
-        return rng.integers(0, 6, shape).astype(dt)
-    if dt.kind == "i":
-        return rng.integers(-5, 6, shape).astype(dt)
-    a = rng.standard_normal(shape)
-    if dt.kind == "c":
-        a = a + 1j * rng.standard_normal(shape)
-    return a.astype(dt)
+    return make_array(np.random.default_rng(seed), shape, dtype)
 
 
 @st.composite
