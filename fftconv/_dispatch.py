@@ -207,19 +207,18 @@ def _finish(out: np.ndarray, result_dtype: np.dtype) -> np.ndarray:
     return out.astype(result_dtype)
 
 
-#: 1-D problems this small (or with a kernel this short) always go to the direct
-#: engine: the cost model agrees everywhere on the calibrated ladder (pinned in
-#: tests/test_strategy.py), and skipping it keeps tiny calls as cheap as scipy's.
-#: ``SMALL_MACS`` is for kernels under 64 taps; longer ones (numpy.convolve is
-#: 4x faster per multiply-add there) go up to ``4 * SMALL_MACS``.
-SMALL_MACS = 40_000
-SHORT_KERNEL = 8
 _strategy_modes = ("full", "same", "valid")
 
 
 def _small_1d(in1: np.ndarray, in2: np.ndarray, mode, method,
               workers=None) -> np.ndarray | None:
-    """numpy.convolve for small 1-D float/complex problems, else None (general path)."""
+    """numpy.convolve for 1-D float/complex problems, else None (general path).
+
+    ``method='direct'`` always; ``'auto'`` where the (cached) cost model picks
+    the direct engine. Usually the lean path (:mod:`fftconv._fast1d`) has
+    answered first; this serves what it hands back (non-finite inputs,
+    remembered ``measure=True`` winners, no pyfftw).
+    """
     threads = resolve_workers(workers)  # validated even where unused
     n, k = in1.shape[0], in2.shape[0]
     if (
@@ -227,23 +226,16 @@ def _small_1d(in1: np.ndarray, in2: np.ndarray, mode, method,
         or in1.dtype.kind not in "fc" or in2.dtype.kind not in "fc"
         or n == 0 or k == 0
         or in1.dtype.itemsize > 16 or in2.dtype.itemsize > 16
+        or mode not in _strategy_modes or (mode == "same" and n < k)
     ):
         return None
-    if (method == "auto" and min(n, k) > SHORT_KERNEL
-            and n * k > SMALL_MACS * (4 if min(n, k) >= 64 else 1)):
-        if n * k > 100 * SMALL_MACS or mode not in _strategy_modes:
+    if method == "auto":
+        s1, s2 = ((k,), (n,)) if mode == "valid" and n < k else ((n,), (k,))
+        windows = _windows(mode, s1, s2, (0,), 1)
+        if _strategy.choose(s1, s2, [0], windows, dtype=np.result_type(in1.dtype, in2.dtype),
+                            threads=threads).method != "direct":
             return None
-        # mid-sized: ask the (cached) cost model without the general path's set-up
-        windows = _windows(mode, (n,), (k,), (0,), 1) if mode != "valid" or n >= k else None
-        if windows is None or _strategy.choose(
-                (n,), (k,), [0], windows, dtype=np.result_type(in1.dtype, in2.dtype),
-                threads=threads).method != "direct":
-            return None
-    if mode == "full" or mode == "valid":
-        return np.convolve(in1, in2, mode)
-    if mode == "same" and n >= k:
-        return np.convolve(in1, in2, "same")
-    return None
+    return np.convolve(in1, in2, mode)
 
 
 def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.ndarray:
@@ -278,7 +270,9 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
     fax = [a for a in axes if not (min(in1.shape[a], in2.shape[a]) == 1
                                    and windows[a] == (0, max(in1.shape[a], in2.shape[a])))]
     params = None
-    if method == "auto":
+    if method == "oa":  # the model's overlap-save set-up (blocks, tiles or strips)
+        params = _choose(in1, in2, fax, windows, result_dtype, workers).candidates.get("oa")
+    elif method == "auto":
         p = _choose(in1, in2, fax, windows, result_dtype, workers)
         method, params = p.method, p.params
         measured = _measure.remembered(in1.shape, in2.shape, result_dtype, mode)
@@ -289,6 +283,12 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
             if sep is not None and sep[0] * _strategy.MARGIN < p.predicted[method]:
                 method = "separable"
     bad1 = bad2 = None
+    if method == "oa" and params and "strips" in params and result_dtype.kind in "fc":
+        # the strip engine spots NaN/inf for free (see _strips): no scan first
+        out = _execute(method, dict(params, detect_nonfinite=True), in1, in2, axes, fax,
+                       windows, result_dtype, workers)
+        if out is not None:
+            return _finish(out, result_dtype)
     # numpy.convolve (the 1-D direct engine) is already a plain IEEE sum of products
     if result_dtype.kind in "fc" and not (method == "direct" and in1.ndim == 1):
         # NaN/inf: every engine convolves the finite part and then adds the

@@ -46,7 +46,9 @@ def convolve_window(
     axis: int | None = None,
     block: int | None = None,
     tiles: dict[int, int] | None = None,
-) -> np.ndarray:
+    strips: tuple[int, int] | None = None,
+    detect_nonfinite: bool = False,
+) -> np.ndarray | None:
     """Overlap-save convolution along ``axis`` (full FFT along the other ``axes``).
 
     Parameters
@@ -66,12 +68,22 @@ def convolve_window(
     tiles : dict, optional
         ``{axis: FFT length}`` for two or more axes: overlap-save on N-D tiles
         (each tile small enough to stay in cache), instead of one blocked axis.
+    strips : (int, int), optional
+        2-D only: ``(strip height, circular row length)`` for the strip engine
+        (:mod:`fftconv._strips`).
+    detect_nonfinite : bool
+        Strips only: return None if an input holds NaN or infinity.
     """
     from ._strategy import good_size, oa_block_size
 
     work_dtype = np.dtype(work_dtype)
     real = work_dtype.kind != "c"
     axes = list(axes)
+    if strips is not None:
+        from ._strips import convolve_window as strip_window
+
+        return strip_window(a1, a2, axes, windows, work_dtype=work_dtype, workers=workers,
+                            planner=planner, strips=strips, detect_nonfinite=detect_nonfinite)
     if tiles is not None and len(tiles) > 1:
         return _convolve_tiles(a1, a2, axes, windows, tiles, work_dtype=work_dtype,
                                workers=workers, planner=planner)

@@ -8,6 +8,7 @@ problem to :mod:`fftconv._dispatch`, which picks and runs an engine from
 from __future__ import annotations
 
 import dataclasses
+import importlib
 
 import numpy as np
 
@@ -124,7 +125,7 @@ def convolve(in1, in2, mode: str = "full", method: str = "auto", *,
     array([1, 3, 5])
     """
     if type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 1 == in2.ndim:
-        out = _small_1d(in1, in2, mode, method, workers)
+        out = _fast_1d(in1, in2, mode, method, workers)
         if out is not None:
             return out
     if _is_dask(in1) or _is_dask(in2):
@@ -169,11 +170,33 @@ def correlate(in1, in2, mode: str = "full", method: str = "auto", *,
     >>> int(lags[np.argmax(c)])
     0
     """
+    if type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 1 == in2.ndim \
+            and in2.dtype.kind in "fc":
+        rev = in2[::-1].conj() if in2.dtype.kind == "c" else in2[::-1]
+        out = _fast_1d(in1, rev, mode, method, workers)
+        if out is not None:
+            return out
     if _is_dask(in1) or _is_dask(in2):
         from . import dask as _dask
 
         return _dask.correlate(in1, in2, mode=mode, method=method, workers=workers)
     return _conv_all_axes(in1, in2, mode, method, workers, correlate=True)
+
+
+_lazy: dict = {}
+
+
+def _fast_1d(in1: np.ndarray, in2: np.ndarray, mode, method, workers) -> np.ndarray | None:
+    """The lean paths for 1-D ndarrays (cached jobs, numpy.convolve), or None."""
+    out = None
+    if method in ("auto", "fft", "oa"):
+        fast = _lazy.get("fast1d")
+        if fast is None:  # imported on first use: pyfftw is slow to import
+            fast = _lazy["fast1d"] = importlib.import_module("fftconv._fast1d")
+        out = fast.convolve(in1, in2, mode, method, workers)
+    if out is None and method in ("auto", "direct"):
+        out = _small_1d(in1, in2, mode, method, workers)
+    return out
 
 
 def fftconvolve(in1, in2, mode: str = "full", axes=None, *,

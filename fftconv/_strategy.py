@@ -54,6 +54,10 @@ SHIPPED_FFT_NS: dict[str, list[float]] = {
 #: float64 arrays of 1e5-1e6 elements (medians of 5).
 CONSTANTS: dict[str, float] = {
     "call_overhead": 40_000.0,  # set-up of one FFT/overlap call through the public API
+    # the lean 1-D path (fftconv._fast1d, cached jobs), measured 2026-11-25: 1000-sample
+    # calls, total minus the transforms, medians of 2000
+    "lean_overhead": 6_000.0,  # one-FFT job: copies, product, job check-out
+    "lean_oa_overhead": 10_000.0,  # overlap-save job: kernel spectrum, batches, checks
     "oa_extra_overhead": 10_000.0,  # overlap-save's extra set-up (kernel spectrum, 3 plans)
     "block_overhead": 3_500.0,  # per overlap block (Python loop, plan dispatch)
     "non_pow2": 1.3,  # FFT of a 3/5/7-smooth size vs the ladder's powers of two (n log n)
@@ -62,17 +66,27 @@ CONSTANTS: dict[str, float] = {
     # kernels, 6-10 tile shapes each (32x64 ... 1024x256) plus blocks and full FFT, medians
     # of 5 interleaved rounds; predictions within 15% (rms log error 0.19 over 36 cases) and
     # the measured-fastest tile picked for all three kernels.
+    # strips (fftconv._strips), fitted 2026-11-25 on the same machine to 1024x1024 'same'
+    # with 3/9/31/101 kernels and strip heights 16-512 (12 cases, within 15%)
+    "strip_factor": 0.49,  # measured / ladder-predicted time for a 1 MiB strip
+    "strip_cache_exp": 0.45,  # growth with the strip's bytes beyond that
+    "strip_overhead": 8_000.0,  # per strip (Python loop, five executes), from 256x256 images
     "tile_overhead": 8_000.0,  # per N-D tile (Python slicing, margin zeroing, 2 executes)
     "tile_passes": 1.2,  # copies/products per tile element, in units of block_elem
     "block_elem": 1.2,  # per real sample of a block: copy in, multiply, copy out (in cache)
     "np_convolve_mac_short": 0.32,  # numpy.convolve, kernel < 64 taps, per multiply-add
     "np_convolve_mac_long": 0.08,  # numpy.convolve, kernel >= 64 taps
     "ndimage_mac": 0.5,  # scipy.ndimage.correlate, per multiply-add
+    "ndimage_out": 3.5,  # and per output sample (refitted 2026-11-25: 3x3-9x9 on 256/1024)
     "loop_elem": 2.5,  # shifted-sum loop (ints, objects), per output element per tap
     "loop_tap": 6_000.0,  # shifted-sum loop, per kernel element
     "copy_elem": 0.6,  # copying / zero padding one element
     "cmul_elem": 1.6,  # one complex multiply of the spectra
 }
+
+#: 1-D float/complex problems up to this many samples take the lean path
+#: (:mod:`fftconv._fast1d`); larger ones the general, memory-lean engines.
+LEAN_MAX_SAMPLES = 2**22
 
 #: Largest FFT length along the blocked axis considered for overlap-save.
 OA_MAX_BLOCK = 2**18
@@ -145,8 +159,29 @@ def good_size(n: int, *, real: bool, dtype=np.float64, threads: int = 1) -> int:
     return a if fft_time(a, dtype, threads) <= fft_time(b, dtype, threads) else b
 
 
+def lean_fft_len(n: int, k: int, window: tuple[int, int], *, dtype, threads: int = 1) -> int:
+    """FFT length for the output ``window`` of a 1-D convolution of lengths ``n`` and ``k``.
+
+    A *circular* convolution of length ``P`` equals the linear one wherever
+    the wrapped-around terms vanish: on ``[start, stop)`` when
+    ``P >= max(stop, n + k - 1 - start)`` (both inputs must also fit). Modes
+    ``'same'`` and ``'valid'`` therefore pad less than ``'full'``.
+
+    >>> lean_fft_len(1000, 1001, (500, 1500), dtype=float)  # 'same': at least 1500
+    1536
+    >>> lean_fft_len(1000, 1001, (0, 2000), dtype=float)  # 'full': at least 2000
+    2048
+    """
+    w0, w1 = window
+    need = max(w1, n + k - 1 - w0, n, k)
+    return good_size(need, real=np.dtype(dtype).kind != "c", dtype=dtype, threads=threads)
+
+
 def _reset() -> None:
     """Forget cached predictions (after a calibration)."""
+    from . import _fast1d
+
+    _fast1d._decisions.clear()
     _log_table.cache_clear()
     _fft_time_cached.cache_clear()
     _choose_cached.cache_clear()
@@ -170,7 +205,7 @@ def direct_time(shape1, shape2, windows, dtype) -> float:
         full = (shape1[0] + shape2[0] - 1) * ksize
         return 2e-6 + full * per * cfac
     if dtype.kind in "fc" and dtype.itemsize <= 16:
-        return 10e-6 + macs * _ns("ndimage_mac") * cfac + out * _ns("copy_elem") * 2
+        return 10e-6 + macs * _ns("ndimage_mac") * cfac + out * _ns("ndimage_out")
     return ksize * _ns("loop_tap") + macs * _ns("loop_elem") * cfac
 
 
@@ -236,8 +271,19 @@ def _elem_ns(nbytes: int) -> float:
     return CONSTANTS["block_elem"] * min(1.0 + over, 3.0)
 
 
-def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 1) -> float:
-    """Predicted seconds of overlap-save with FFT length ``L`` along the blocked axis."""
+def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 1, *,
+            lean: bool = False) -> float:
+    """Predicted seconds of overlap-save with FFT length ``L`` along the blocked axis.
+
+    ``lean``: the 1-D path of :mod:`fftconv._fast1d` (cached job, blocks read
+    in place; :data:`OA_BLOCK_NS_LEAN`).
+    """
+    if lean:
+        step = (L - k + 1) // 8 * 8  # blocks start SIMD-aligned
+        if step <= 0:
+            return math.inf
+        return (math.ceil(out_len / step) * _oa_block_time(L, dtype, True)
+                + fft_time(L, dtype, threads) + _ns("lean_oa_overhead"))
     step = L - k + 1
     if step <= 0:
         return math.inf
@@ -247,7 +293,7 @@ def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 
     nbytes = n * dtype.itemsize
     if inner == 1 and threads == 1 and OA_BLOCK_NS[0][0] <= L <= OA_BLOCK_NS[0][-1]:
         # 1-D: the whole per-block pipeline, measured (see OA_BLOCK_NS)
-        per_block = _oa_block_time(L, dtype)
+        per_block = _oa_block_time(L, dtype, False)
     else:
         per_block = (2 * fft_time(n, dtype, threads) + n * _elem_ns(nbytes) * 1e-9
                      * (2.0 if dtype.kind == "c" else 1.0) + _ns("block_overhead"))
@@ -269,9 +315,21 @@ OA_BLOCK_NS = (
 )
 
 
+#: The same for the lean 1-D path (:mod:`fftconv._fast1d`: blocks read in place
+#: from one padded copy, one plan for every batch). Provenance: as above,
+#: ``_fast1d.convolve(..., method='oa', block=L)`` on 2**21 samples, K = L/16.
+OA_BLOCK_NS_LEAN = (
+    OA_BLOCK_NS[0],
+    {"float64": [1073, 2113, 3870, 8212, 17054, 44239, 106592, 211843, 457243, 1142507,
+                 3337397],
+     "float32": [778, 1570, 3317, 6676, 14123, 29475, 61500, 136752, 315041, 698432,
+                 1590561]},
+)
+
+
 @functools.lru_cache(maxsize=1024)
-def _oa_block_time(L: int, dtype) -> float:
-    sizes, table = OA_BLOCK_NS
+def _oa_block_time(L: int, dtype, lean: bool = False) -> float:
+    sizes, table = OA_BLOCK_NS_LEAN if lean else OA_BLOCK_NS
     single = dtype in (np.dtype(np.float32), np.dtype(np.complex64))
     ys = table["float32" if single else "float64"]
     lx = math.log2(L)
@@ -284,17 +342,20 @@ def _oa_block_time(L: int, dtype) -> float:
     return t * (2.2 if dtype.kind == "c" else 1.0)
 
 
-def oa_block_size(k: int, out_len: int, *, dtype, inner: int = 1, threads: int = 1) -> int:
+def oa_block_size(k: int, out_len: int, *, dtype, inner: int = 1, threads: int = 1,
+                  lean: bool = False) -> int:
     """FFT length along the blocked axis that minimises :func:`oa_cost` (cached).
 
     Candidates are FFTW-friendly lengths from about ``2 k`` up to
     :data:`OA_MAX_BLOCK` (or the whole output, if smaller).
     """
-    return _oa_block_size(int(k), int(out_len), np.dtype(dtype), int(inner), int(threads))
+    return _oa_block_size(int(k), int(out_len), np.dtype(dtype), int(inner), int(threads),
+                          bool(lean))
 
 
 @functools.lru_cache(maxsize=1024)
-def _oa_block_size(k: int, out_len: int, dtype, inner: int, threads: int) -> int:
+def _oa_block_size(k: int, out_len: int, dtype, inner: int, threads: int,
+                   lean: bool = False) -> int:
     """FFT length along the blocked axis that minimises :func:`oa_cost`.
 
     Candidates are FFTW-friendly lengths from about ``2 k`` up to
@@ -313,10 +374,52 @@ def _oa_block_size(k: int, out_len: int, dtype, inner: int, threads: int) -> int
             break
         m = max(int(L * 1.25), L + 1)
     for L in sorted(cands):
-        c = oa_cost(k, L, out_len, dtype, inner, threads)
+        c = oa_cost(k, L, out_len, dtype, inner, threads, lean=lean)
         if c < best_cost:
             best, best_cost = L, c
     return best
+
+
+def strip_plan(shape1, shape2, windows, *, dtype, threads: int = 1):
+    """Best strip engine set-up ``((T0, P1), seconds)`` for a 2-D problem (see ``_strips``).
+
+    ``P1`` is the FFT-friendly circular row length the column window needs;
+    ``T0`` the power-of-two strip height (at least ``2 K0``) with the least
+    predicted time: per strip, ``T0`` forward and ``T0 - K0 + 1`` inverse row
+    transforms, two column passes of ``T0``-point complex transforms, the
+    product and the copies, scaled by :data:`CONSTANTS` ``strip_factor``.
+    """
+    dtype = np.dtype(dtype)
+    real = dtype.kind != "c"
+    img, ker = (shape1, shape2) if shape1[0] >= shape2[0] else (shape2, shape1)
+    (_, n1), (k0, k1) = img, ker
+    (r0, r1), (c0, c1) = windows
+    P1 = good_size(max(c1, n1 + k1 - 1 - c0, n1, k1), real=real, dtype=dtype,
+                   threads=threads)
+    H = P1 // 2 + 1 if real else P1
+    cdt = np.result_type(dtype, np.complex64)
+    fr, rows = fft_time(P1, dtype, 1), r1 - r0
+    best = None
+    T0 = 16
+    while T0 < 2 * k0:
+        T0 *= 2
+    while True:
+        step = T0 - k0 + 1
+        per = ((T0 + step) * fr + 2 * H * fft_time(T0, cdt, 1)
+               + T0 * H * (_ns("cmul_elem") + 2 * _ns("copy_elem")))
+        # a strip's buffers (image rows, spectrum, kernel spectrum, output rows)
+        # leaving the cache: measured ~ (bytes / 1 MiB) ** 0.45
+        ws = T0 * P1 * 5 * dtype.itemsize
+        cost = -(-rows // step) * (per * (ws / 2**20) ** CONSTANTS["strip_cache_exp"]
+                                   + _ns("strip_overhead"))
+        if best is None or cost < best[1]:
+            best = ((T0, P1), cost)
+        if T0 >= rows + k0 - 1 or T0 >= 2**14:
+            break
+        T0 *= 2
+    (T0, P1), cost = best
+    kernel = k0 * fr + H * fft_time(T0, cdt, 1)
+    return (T0, P1), cost * CONSTANTS["strip_factor"] + kernel + _ns("call_overhead")
 
 
 def tile_plan(shape1, shape2, axes, windows, *, dtype, threads: int = 1):
@@ -415,6 +518,8 @@ def memory_bytes(method: str, params: dict, shape1, shape2, axes, windows, dtype
     # overlap-save: the output, the kernel spectrum and a few blocks
     if "tiles" in params:
         block = math.prod(params["tiles"].values())
+    elif "strips" in params:  # a strip's buffers (image rows, two spectra, output rows)
+        block = params["strips"][0] * params["strips"][1] * 3
     else:
         axis = params.get("axis", max(axes, key=lambda a: windows[a][1] - windows[a][0]))
         k = min(shape1[axis], shape2[axis])
@@ -447,7 +552,7 @@ def fit_memory(plan: ConvPlan, shape1, shape2, axes, windows, dtype) -> ConvPlan
     full = math.prod(a + b - 1 for a, b in zip(shape1, shape2))
     if 16 * full * np.dtype(dtype).itemsize < MEMORY_CHECK_BYTES:  # cheap bound first
         return plan
-    need = {m: memory_bytes(m, plan.params if m == plan.method else {}, shape1, shape2,
+    need = {m: memory_bytes(m, plan.candidates.get(m, {}), shape1, shape2,
                             axes, windows, dtype) for m in plan.predicted}
     if max(need.values()) < MEMORY_CHECK_BYTES:
         return plan
@@ -480,7 +585,10 @@ class ConvPlan:
     method : str
         The chosen engine: ``'direct'``, ``'fft'`` or ``'oa'``.
     params : dict
-        Engine parameters (``fshape`` for fft; ``axis`` and ``block`` for oa).
+        Engine parameters (``fshape`` for fft; ``axis`` and ``block``,
+        ``tiles`` or ``strips`` for oa).
+    candidates : dict
+        The parameters of every candidate engine (``params`` is one of them).
     predicted : dict
         Predicted seconds for every candidate engine.
     reason : str
@@ -491,6 +599,7 @@ class ConvPlan:
     params: dict = field(default_factory=dict)
     predicted: dict = field(default_factory=dict)
     reason: str = ""
+    candidates: dict = field(default_factory=dict, repr=False)
     shape1: tuple = ()
     shape2: tuple = ()
     dtype: str = "float64"
@@ -539,7 +648,22 @@ def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, thre
     params: dict[str, dict] = {}
     if direct_ok:
         pred["direct"] = direct_time(shape1, shape2, windows, dtype)
-    if fft_ok and axes:
+    lean = (len(shape1) == 1 and dtype.kind in "fc" and dtype.itemsize <= 16
+            and max(shape1[0], shape2[0]) <= LEAN_MAX_SAMPLES)
+    if fft_ok and axes and lean:
+        n, k = shape1[0], shape2[0]
+        P = lean_fft_len(n, k, windows[0], dtype=dtype, threads=threads)
+        spec = P // 2 + 1 if dtype.kind != "c" else P
+        pred["fft"] = (3 * fft_time(P, dtype, threads) + spec * _ns("cmul_elem")
+                       + (n + k + windows[0][1] - windows[0][0]) * _ns("copy_elem")
+                       + _ns("lean_overhead"))
+        params["fft"] = {"fshape": [P]}
+        out_len = windows[0][1] - windows[0][0]
+        if out_len + min(n, k) - 1 > 2 * min(n, k):
+            L = oa_block_size(min(n, k), out_len, dtype=dtype, threads=threads, lean=True)
+            pred["oa"] = oa_cost(min(n, k), L, out_len, dtype, 1, threads, lean=True)
+            params["oa"] = {"axis": 0, "block": L}
+    elif fft_ok and axes:
         t, fs = fft_time_total(shape1, shape2, axes, dtype, threads)
         pred["fft"], params["fft"] = t, {"fshape": fs}
         # overlap-save along the axis with the longest output relative to the kernel
@@ -560,6 +684,11 @@ def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, thre
         tp = tile_plan(shape1, shape2, axes, windows, dtype=dtype, threads=threads)
         if tp is not None and tp[1] < pred.get("oa", math.inf):
             pred["oa"], params["oa"] = tp[1], {"tiles": tp[0]}
+        if (len(shape1) == 2 and tuple(axes) == (0, 1) and dtype.kind in "fc"
+                and dtype.itemsize <= 16 and threads == 1):
+            sp = strip_plan(shape1, shape2, windows, dtype=dtype, threads=threads)
+            if sp[1] < pred.get("oa", math.inf):
+                pred["oa"], params["oa"] = sp[1], {"strips": sp[0]}
     if not pred:
         pred["direct"] = math.inf
     # Preference order on ties: direct (exact), then fft, then oa.
@@ -584,4 +713,5 @@ def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, thre
         else:
             reason = f"{best!r} is the only engine for this input"
     return ConvPlan(method=best, params=params.get(best, {}), predicted=pred, reason=reason,
-                    shape1=tuple(shape1), shape2=tuple(shape2), dtype=str(dtype))
+                    candidates=params, shape1=tuple(shape1), shape2=tuple(shape2),
+                    dtype=str(dtype))
