@@ -35,7 +35,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from _util import compare, geomean, table, time_call  # noqa: E402
 
 import fftconv  # noqa: E402
-from fftconv import _overlap  # noqa: E402
+from fftconv import _fast1d, _overlap, _strategy  # noqa: E402
 
 RNG = np.random.default_rng(0)
 
@@ -151,34 +151,38 @@ def bench_2d(quick: bool):
 
 
 def bench_regret(quick: bool):
+    """auto against each engine at its best parameters, all timed in interleaved rounds."""
     regrets, rows = [], []
     for n, m in grid_1d(quick):
         x, h = RNG.standard_normal(n), RNG.standard_normal(m)
-        rep = 3 if n >= 1_000_000 else 5
-        t_auto = time_call(lambda: fftconv.convolve(x, h), repeat=rep)
-        best = {}
+        fns = {"auto": lambda: fftconv.convolve(x, h)}
         if n * m <= 4e9:
-            best["direct"] = time_call(lambda: fftconv.convolve(x, h, method="direct"),
-                                       repeat=rep, budget=3)
-        best["fft"] = time_call(lambda: fftconv.convolve(x, h, method="fft"), repeat=rep)
-        # overlap-save at its best block: the model's choice and its neighbours
+            fns["direct"] = lambda: fftconv.convolve(x, h, method="direct")
+        fns["fft"] = lambda: fftconv.convolve(x, h, method="fft")
+        # overlap-save at its best block: the model's choice and its neighbours,
+        # on the engine auto runs (the lean 1-D path up to its size limit)
         p = fftconv.plan(n, m)
-        L0 = p.params.get("block") if p.method == "oa" else None
+        L0 = (p.candidates.get("oa") or {}).get("block")
+        lean = max(n, m) <= _strategy.LEAN_MAX_SAMPLES
         if L0 is None:
-            from fftconv._strategy import oa_block_size
-
-            L0 = oa_block_size(m, n + m - 1, dtype=np.float64)
+            L0 = _strategy.oa_block_size(m, n + m - 1, dtype=np.float64, lean=lean)
         win = [(0, n + m - 1)]
         for L in {L0, max(2 * m, L0 // 2), 2 * L0}:
-            if L >= m and L <= 4 * (n + m):
-                t = time_call(lambda L=L: _overlap.convolve_window(
-                    x, h, [0], win, work_dtype=np.dtype(np.float64), workers=1, block=L),
-                    repeat=rep)
-                best[f"oa L={L}"] = t
+            if L >= m + 8 and L <= 4 * (n + m):
+                if lean:
+                    fns[f"oa L={L}"] = (lambda L=L: _fast1d.convolve(x, h, "full", "oa",
+                                                                     block=L))
+                else:
+                    fns[f"oa L={L}"] = (lambda L=L: _overlap.convolve_window(
+                        x, h, [0], win, work_dtype=np.dtype(np.float64), workers=1, block=L))
+        if n * m > 4e9:  # numpy.convolve would take minutes
+            fns.pop("direct", None)
+        t = compare(fns, repeat=5 if n >= 1_000_000 else 11, budget=8.0)
+        best = {k: v for k, v in t.items() if k != "auto"}
         fastest = min(best, key=best.get)
-        r = t_auto / best[fastest]
+        r = t["auto"] / best[fastest]
         regrets.append(r)
-        rows.append([n, m, p.method, fastest, f"{t_auto * 1e3:.3f}",
+        rows.append([n, m, p.method, fastest, f"{t['auto'] * 1e3:.3f}",
                      f"{best[fastest] * 1e3:.3f}", f"{r:.2f}"])
         print(rows[-1], flush=True)
     print("\nRegret: fftconv auto / fastest fftconv engine at its best parameters")

@@ -117,7 +117,15 @@ class _FFTJob:
 
 
 class _OAJob:
-    """Overlap-save with FFT length ``L``, blocks read in place from a padded copy."""
+    """Overlap-save with FFT length ``L``; blocks are read in place from the signal.
+
+    Block ``j`` reads ``sig[off + j*step : off + j*step + L]``. A batch of
+    blocks inside the signal is a strided view of the caller's array itself
+    (no copy); batches that reach past its ends read a small zero-padded copy
+    of the span they need. The forward plan is made on a 16-byte aligned
+    template, so it accepts any such view (numpy's allocations are 16-byte
+    aligned and ``step`` keeps every block start aligned).
+    """
 
     def __init__(self, n, k, L, window, dtype, threads, planner):
         # the longer input streams, the shorter is the kernel (convolution commutes)
@@ -125,39 +133,64 @@ class _OAJob:
         n, k = (k, n) if self.swap else (n, k)
         w0, w1 = window
         item = dtype.itemsize
-        align = max(_plans.pyfftw.simd_alignment // item, 1)
-        step = (L - k + 1) // align * align  # every block starts SIMD-aligned
+        step = (L - k + 1) // 8 * 8  # every block start stays aligned
         if step <= 0:
             raise ValueError(f"block={L} leaves no aligned outputs for a {k}-tap kernel")
-        self.k, self.L, self.step, self.nout = k, L, step, w1 - w0
+        self.n, self.k, self.L, self.step, self.nout = n, k, L, step, w1 - w0
+        self.off = off = w0 - (k - 1)
+        self.unit = max(16 // item, 1)  # alignment of a block start, in samples
         nblk = -(-self.nout // step)
         batch = max(1, min(nblk, BATCH_ELEMENTS // L))
         m, cdt = _spectrum(dtype, L)
-        # buf[i] holds sig[i + w0 - (k - 1)]: block j reads buf[j*step : j*step + L]
-        self.buf = _aligned(nblk * step + L - step, dtype)
-        off = w0 - (k - 1)
-        self.dst = (max(0, -off), min(self.buf.size, n - off))
-        self.src = (self.dst[0] + off, self.dst[1] + off)
         self.kbuf, self.H = _aligned(L, dtype), _aligned(m, cdt)
         self.fk = _fftw(self.kbuf, self.H, (0,), False, threads, planner)
-        self.batches = []  # (rows view, forward plan, inverse plan, output block range)
         S, R = _aligned((batch, m), cdt), _aligned((batch, L), dtype)
-        plans = {}
+        # a template 16 (not 32 or 64) bytes aligned: the plans then take any 16-byte view
+        tmpl = _aligned(batch * L + 64, dtype)[self.unit:]
+        self.batches = []  # (start, edge copy or None, spectrum, result, plans, j0, nb)
+        plans, nbytes = {}, 0
         for j0 in range(0, nblk, batch):
             nb = min(batch, nblk - j0)
-            rows = np.lib.stride_tricks.as_strided(
-                self.buf[j0 * step:], shape=(nb, L), strides=(step * item, item),
-                writeable=False)
             if nb not in plans:
+                rows = self._rows(tmpl, 0, nb)
                 plans[nb] = (_fftw(rows, S[:nb], (1,), False, threads, planner),
                              _fftw(S[:nb], R[:nb], (1,), True, threads, planner))
-            self.batches.append((rows, S[:nb], R[:nb], *plans[nb], j0, nb))
-        self.buf[:] = 0  # measuring planners scribble on the buffers
+            lo = off + j0 * step
+            hi = lo + (nb - 1) * step + L
+            edge = None
+            if lo < 0 or hi > n:  # a zero-padded copy of the span: sig[lo:hi]
+                ebuf = _aligned((nb - 1) * step + L + self.unit, dtype)[self.unit:]
+                d0, d1 = max(0, -lo), max(min(hi, n) - lo, max(0, -lo))
+                edge = (ebuf, self._rows(ebuf, 0, nb), d0, d1, d0 + lo, d1 + lo)
+                nbytes += ebuf.nbytes
+            self.batches.append((lo, edge, S[:nb], R[:nb], *plans[nb], j0, nb))
+        for b in self.batches:  # measuring planners scribble on the buffers
+            if b[1] is not None:
+                b[1][0][:] = 0
         self.kbuf[:] = 0
         rtype = np.empty(0, dtype).real.dtype.type
         self.scale = rtype(1) / rtype(L)
         self.dtype = dtype
-        self.nbytes = self.buf.nbytes + S.nbytes + R.nbytes + 2 * self.kbuf.nbytes
+        self.shadow = None  # an aligned copy, for signals that cannot be read in place
+        self.nbytes = nbytes + S.nbytes + R.nbytes + 2 * self.kbuf.nbytes
+
+    def _rows(self, arr, start, nb):
+        item = arr.itemsize
+        return np.ndarray((nb, self.L), arr.dtype, buffer=arr, offset=start * item,
+                          strides=(self.step * item, item))
+
+    def _readable(self, a):
+        """``a``, or an aligned copy of it where blocks cannot be read from it in place."""
+        if (a.dtype == self.dtype and a.flags.c_contiguous
+                and (a.__array_interface__["data"][0] // a.itemsize + self.off)
+                % self.unit == 0):
+            return a
+        if self.shadow is None:
+            pad = (-self.off) % self.unit  # block starts then fall on aligned samples
+            self.shadow = _aligned(self.n + self.unit, self.dtype)[pad:pad + self.n]
+            self.nbytes += self.shadow.nbytes
+        self.shadow[...] = a
+        return self.shadow
 
     def run(self, a, b):
         with np.errstate(all="ignore"):  # non-finite inputs are detected at the end
@@ -166,15 +199,18 @@ class _OAJob:
     def _run(self, a, b):
         if self.swap:
             a, b = b, a
-        d0, d1 = self.dst
-        if d1 > d0:
-            self.buf[d0:d1] = a[self.src[0]:self.src[1]]
+        a = self._readable(a)
         np.multiply(b, self.scale, out=self.kbuf[:self.k])
         self.fk.execute()
         H, step, k, nout = self.H, self.step, self.k, self.nout
         out = np.empty(nout, self.dtype)
-        for rows, S, R, fwd, inv, j0, nb in self.batches:
-            fwd.update_arrays(rows, S)  # one plan reads every batch's rows in place
+        for lo, edge, S, R, fwd, inv, j0, nb in self.batches:
+            if edge is None:
+                rows = self._rows(a, lo, nb)
+            else:
+                ebuf, rows, d0, d1, s0, s1 = edge
+                ebuf[d0:d1] = a[s0:s1]
+            fwd.update_arrays(rows, S)  # one plan reads every batch in place
             fwd.execute()
             np.multiply(S, H, out=S)
             inv.execute()

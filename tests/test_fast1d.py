@@ -189,3 +189,13 @@ def test_circular_length_pads_only_what_the_window_needs():
     valid = _strategy.lean_fft_len(10_000, 5_001, (5_000, 10_000), dtype=np.float64)
     assert valid <= same < full
     assert same >= 12_500 and valid >= 10_000 and full >= 15_000
+
+
+@pytest.mark.parametrize("shift", [0, 1, 2, 3])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex128"])
+def test_blocks_read_in_place_or_from_an_aligned_copy(shift, dtype, rng):
+    # views starting at any element: read in place when aligned, copied otherwise
+    base = make_array(rng, 30_000 + shift, dtype)
+    x, h = base[shift:], make_array(rng, 33, dtype)
+    for mode in ("full", "same", "valid"):
+        _check(_fast1d.convolve(x, h, mode, "oa", block=512), x, h, mode)
