@@ -61,6 +61,9 @@ CONSTANTS: dict[str, float] = {
     "oa_extra_overhead": 10_000.0,  # overlap-save's extra set-up (kernel spectrum, 3 plans)
     "block_overhead": 3_500.0,  # per overlap block (Python loop, plan dispatch)
     "non_pow2": 1.3,  # FFT of a 3/5/7-smooth size vs the ladder's powers of two (n log n)
+    # ... and from NON_POW2_LARGE points on, where FFTW_ESTIMATE's power-of-two plans are
+    # the slower ones (refitted 2026-11-25: forward + inverse, 56 sizes 160 .. 1.9M)
+    "non_pow2_large": 0.85,
     "batch_out_of_cache": 2.0,  # batched FFTs beyond 2 MiB vs the ladder (factor)
     # N-D tiles, refitted 2026-11-25 on the same machine: 1024x1024 'same' with 9/31/101
     # kernels, 6-10 tile shapes each (32x64 ... 1024x256) plus blocks and full FFT, medians
@@ -83,6 +86,9 @@ CONSTANTS: dict[str, float] = {
     "copy_elem": 0.6,  # copying / zero padding one element
     "cmul_elem": 1.6,  # one complex multiply of the spectra
 }
+
+#: Transform length from which 3/5/7-smooth sizes beat powers of two per n log n.
+NON_POW2_LARGE = 8192
 
 #: 1-D float/complex problems up to this many samples take the lean path
 #: (:mod:`fftconv._fast1d`); larger ones the general, memory-lean engines.
@@ -139,6 +145,19 @@ def fft_time(n: int, dtype, threads: int = 1) -> float:
     return t if n & (n - 1) == 0 else t * CONSTANTS["non_pow2"]
 
 
+def fft_time_1d(n: int, dtype, threads: int = 1) -> float:
+    """:func:`fft_time` for one 1-D transform of ``n`` points.
+
+    From :data:`NON_POW2_LARGE` points on, 3/5/7-smooth lengths cost
+    ``non_pow2_large`` (< 1) times the power-of-two rate: there FFTW_ESTIMATE's
+    power-of-two plans are the slower ones.
+    """
+    if n < NON_POW2_LARGE or n & (n - 1) == 0:
+        return fft_time(n, dtype, threads)
+    return _fft_time_cached(int(n), _fft_kind(dtype), int(threads)) * \
+        CONSTANTS["non_pow2_large"]
+
+
 def fast_len16(n: int, real: bool = True) -> int:
     """Smallest ``16 * m >= n`` with ``m`` 2,3,5,7-smooth (for ``n >= 64``).
 
@@ -156,7 +175,7 @@ def good_size(n: int, *, real: bool, dtype=np.float64, threads: int = 1) -> int:
     b = 1 << max(int(n) - 1, 0).bit_length()
     if a == b:
         return a
-    return a if fft_time(a, dtype, threads) <= fft_time(b, dtype, threads) else b
+    return a if fft_time_1d(a, dtype, threads) <= fft_time_1d(b, dtype, threads) else b
 
 
 def lean_fft_len(n: int, k: int, window: tuple[int, int], *, dtype, threads: int = 1) -> int:
@@ -283,7 +302,7 @@ def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 
         if step <= 0:
             return math.inf
         return (math.ceil(out_len / step) * _oa_block_time(L, dtype, True)
-                + fft_time(L, dtype, threads) + _ns("lean_oa_overhead"))
+                + fft_time_1d(L, dtype, threads) + _ns("lean_oa_overhead"))
     step = L - k + 1
     if step <= 0:
         return math.inf
@@ -338,7 +357,7 @@ def _oa_block_time(L: int, dtype, lean: bool = False) -> float:
     y = math.log2(ys[i]) + (lx - x0) / (x1 - x0) * (math.log2(ys[i + 1]) - math.log2(ys[i]))
     t = 2.0**y * 1e-9
     if L & (L - 1):
-        t *= CONSTANTS["non_pow2"]
+        t *= CONSTANTS["non_pow2" if L < NON_POW2_LARGE or not lean else "non_pow2_large"]
     return t * (2.2 if dtype.kind == "c" else 1.0)
 
 
@@ -654,7 +673,7 @@ def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, thre
         n, k = shape1[0], shape2[0]
         P = lean_fft_len(n, k, windows[0], dtype=dtype, threads=threads)
         spec = P // 2 + 1 if dtype.kind != "c" else P
-        pred["fft"] = (3 * fft_time(P, dtype, threads) + spec * _ns("cmul_elem")
+        pred["fft"] = (3 * fft_time_1d(P, dtype, threads) + spec * _ns("cmul_elem")
                        + (n + k + windows[0][1] - windows[0][0]) * _ns("copy_elem")
                        + _ns("lean_overhead"))
         params["fft"] = {"fshape": [P]}
