@@ -253,6 +253,16 @@ def main() -> None:
     ap.add_argument("--plot", default=None, help="write the 1-D speed-up plot (PNG) here")
     args = ap.parse_args()
     parts = args.part.split(",")
+    if len(parts) > 1:
+        # Each part in a fresh process: the allocator state a previous part leaves
+        # behind (hundreds of MiB freed) shifts later timings by up to 20%, for
+        # scipy and fftconv alike but not equally (see docs/performance.rst).
+        for part in parts:
+            cmd = [sys.executable, __file__, "--part", part]
+            cmd += ["--quick"] if args.quick else []
+            cmd += ["--plot", args.plot] if args.plot and part == "1d" else []
+            subprocess.run(cmd, check=True)
+        return
     print(f"fftconv {fftconv.__version__}, numpy {np.__version__}, scipy "
           f"{scipy.__version__}, {os.cpu_count()} CPUs, workers=1")
     if "1d" in parts:

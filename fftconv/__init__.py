@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 
 from ._calibration import calibrate
-from ._config import get_planner, get_workers, set_planner, set_workers
+from ._config import clear_cache, get_planner, get_workers, set_planner, set_workers
 from ._signal import (
     choose_conv_method,
     convolve,
@@ -49,6 +49,7 @@ __all__ = [
     "get_workers",
     "set_planner",
     "get_planner",
+    "clear_cache",
 ]
 
 _SUBMODULES = {"distributions", "theorem", "image", "plot", "stream", "audio", "dask",

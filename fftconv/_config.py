@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 from ._validate import check_planner, check_workers
 
-__all__ = ["get_workers", "set_workers", "get_planner", "set_planner", "resolve_workers"]
+__all__ = ["get_workers", "set_workers", "get_planner", "set_planner", "resolve_workers",
+           "clear_cache"]
 
 #: Environment variable giving the default number of worker threads.
 WORKERS_ENV = "FFTCONV_WORKERS"
@@ -136,3 +137,28 @@ def set_planner(planner: str) -> Iterator[None]:
         yield
     finally:
         _planner.reset(token)
+
+
+def clear_cache() -> None:
+    """Free the FFTW plans and work buffers fftconv keeps for shapes it has seen.
+
+    Repeated calls with the same shapes reuse plans and buffers (bounded:
+    up to 512 MiB of idle plans and 512 MiB of idle 1-D / image jobs, least
+    recently used dropped first). Call this to give that memory back, for
+    example after a batch of large convolutions. Wisdom
+    (:mod:`fftconv.wisdom`) and calibration are kept.
+
+    Examples
+    --------
+    >>> import numpy as np, fftconv
+    >>> y = fftconv.convolve(np.ones(50_000), np.ones(500))
+    >>> fftconv.clear_cache()
+    """
+    import sys
+
+    plans = sys.modules.get("fftconv._plans")
+    if plans is not None:
+        plans.clear_cache()
+    jobs = sys.modules.get("fftconv._fast1d")
+    if jobs is not None:
+        jobs.forget()

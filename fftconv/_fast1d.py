@@ -39,8 +39,9 @@ _KINDS = {np.dtype(c) for c in "fdFD"}
 #: Problems larger than this (samples of the longer input) take the general,
 #: memory-lean path: their set-up is negligible next to the transforms.
 MAX_SAMPLES = _strategy.LEAN_MAX_SAMPLES
-#: Bytes of idle jobs kept for reuse (least recently used dropped first).
-MAX_JOB_BYTES = 256 * 2**20
+#: Bytes of idle jobs kept for reuse (least recently used dropped first; a job
+#: larger than a quarter of this is not kept). ``fftconv.clear_cache()`` frees them.
+MAX_JOB_BYTES = 512 * 2**20
 MAX_JOBS = 32
 #: Forward transforms per overlap-save batch: this many elements stay in cache.
 BATCH_ELEMENTS = 2**15

@@ -335,14 +335,15 @@ OA_BLOCK_NS = (
 
 
 #: The same for the lean 1-D path (:mod:`fftconv._fast1d`: blocks read in place
-#: from one padded copy, one plan for every batch). Provenance: as above,
-#: ``_fast1d.convolve(..., method='oa', block=L)`` on 2**21 samples, K = L/16.
+#: from the caller's array, one plan for every batch). Provenance: as above,
+#: ``_fast1d.convolve(..., method='oa', block=L)`` on 2**21 samples, K = L/16 + 1,
+#: medians of 5.
 OA_BLOCK_NS_LEAN = (
     OA_BLOCK_NS[0],
-    {"float64": [1073, 2113, 3870, 8212, 17054, 44239, 106592, 211843, 457243, 1142507,
-                 3337397],
-     "float32": [778, 1570, 3317, 6676, 14123, 29475, 61500, 136752, 315041, 698432,
-                 1590561]},
+    {"float64": [1154, 2554, 4758, 9492, 19773, 47507, 110102, 240345, 490205, 1286967,
+                 3979782],
+     "float32": [861, 1882, 3862, 7861, 16202, 34971, 70594, 157294, 346933, 860173,
+                 1881016]},
 )
 
 

@@ -199,3 +199,12 @@ def test_blocks_read_in_place_or_from_an_aligned_copy(shift, dtype, rng):
     x, h = base[shift:], make_array(rng, 33, dtype)
     for mode in ("full", "same", "valid"):
         _check(_fast1d.convolve(x, h, mode, "oa", block=512), x, h, mode)
+
+
+def test_clear_cache_frees_jobs_and_plans(rng):
+    fftconv.convolve(rng.standard_normal(5000), rng.standard_normal(300))
+    fftconv.convolve(rng.standard_normal((300, 300)), rng.standard_normal((9, 9)), "same")
+    assert _fast1d._pool
+    fftconv.clear_cache()
+    assert not _fast1d._pool and _fast1d._pool_bytes == 0
+    assert _plans.cache_info()["plans"] == 0
