@@ -449,8 +449,10 @@ def choose_conv_method(in1, in2, mode: str = "full", measure: bool = False):
     >>> import numpy as np, fftconv
     >>> fftconv.choose_conv_method(np.ones(1000), np.ones(3))
     'direct'
-    >>> fftconv.choose_conv_method(np.ones(100_000), np.ones(10_000))
+    >>> fftconv.choose_conv_method(np.ones(1_000_000), np.ones(301))
     'oa'
+    >>> fftconv.choose_conv_method(np.ones(100_000), np.ones(100_000))
+    'fft'
     """
     mode = check_mode(mode)
     in1 = as_array(in1, "in1")
