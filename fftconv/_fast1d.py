@@ -49,14 +49,15 @@ BATCH_ELEMENTS = 2**15
 _lock = threading.Lock()
 _pool: OrderedDict[tuple, list] = OrderedDict()
 _pool_bytes = 0
+_pool_count = 0
 
 
 def forget() -> None:
     """Drop every idle job (after a calibration, or to free memory)."""
-    global _pool_bytes
+    global _pool_bytes, _pool_count
     with _lock:
         _pool.clear()
-        _pool_bytes = 0
+        _pool_bytes = _pool_count = 0
 
 
 def _aligned(shape, dtype) -> np.ndarray:
@@ -226,38 +227,45 @@ class _OAJob:
         return out if cmath.isfinite(check) else None
 
 
-def _job(key, make):
-    global _pool_bytes
+def _job(key):
+    """Check an idle job for ``key`` out of the pool (None if there is none)."""
+    global _pool_bytes, _pool_count
     with _lock:
         idle = _pool.get(key)
         if idle:
             job = idle.pop()
             _pool_bytes -= job.nbytes
+            _pool_count -= 1
             if not idle:
                 del _pool[key]
             return job
-    return make()
+    return None
 
 
 def _give_back(key, job) -> None:
-    global _pool_bytes
+    """Return a job to the pool, dropping the least recently used beyond the bounds."""
+    global _pool_bytes, _pool_count
     if job.nbytes > MAX_JOB_BYTES // 4:
         return
     with _lock:
-        _pool.setdefault(key, []).append(job)
-        _pool.move_to_end(key)
+        idle = _pool.get(key)
+        if idle is None:
+            idle = _pool[key] = []
+        else:
+            _pool.move_to_end(key)
+        idle.append(job)
         _pool_bytes += job.nbytes
-        count = sum(len(v) for v in _pool.values())
-        while _pool and (_pool_bytes > MAX_JOB_BYTES or count > MAX_JOBS):
+        _pool_count += 1
+        while _pool_bytes > MAX_JOB_BYTES or _pool_count > MAX_JOBS:
             old, idle = next(iter(_pool.items()))
             _pool_bytes -= idle.pop(0).nbytes
-            count -= 1
+            _pool_count -= 1
             if not idle:
                 del _pool[old]
 
 
-def _decide(n, k, mode, dtype, threads, method):
-    """``(engine, parameter)`` for this shape: from the cost model unless forced."""
+def _decide(n, k, mode, dtype, threads, planner, method, block):
+    """The cached decision for one call signature (see :data:`_decisions`)."""
     from ._dispatch import _windows
 
     if mode == "valid" and n < k:
@@ -267,16 +275,21 @@ def _decide(n, k, mode, dtype, threads, method):
     p = _strategy.choose((n,), (k,), (0,), [window], dtype=dtype, threads=threads)
     engine = p.method if method == "auto" else method
     if engine == "fft":
-        P = p.params["fshape"][0] if p.method == "fft" else _strategy.lean_fft_len(
+        size = p.params["fshape"][0] if p.method == "fft" else _strategy.lean_fft_len(
             n, k, window, dtype=dtype, threads=threads)
-        return "fft", P, window
-    if engine == "oa":
-        L = p.params.get("block") if p.method == "oa" else None
-        if L is None:
-            L = _strategy.oa_block_size(min(n, k), window[1] - window[0], dtype=dtype,
-                                        threads=threads, lean=True)
-        return "oa", L, window
-    return "direct", None, window
+        cls = _FFTJob
+    elif engine == "oa":
+        size = (p.candidates.get("oa") or {}).get("block") or _strategy.oa_block_size(
+            min(n, k), window[1] - window[0], dtype=dtype, threads=threads, lean=True)
+        cls = _OAJob
+    else:
+        return None
+    if block is not None:
+        size = int(block)
+    if threads > 1 and size < _plans.THREADS_MIN_SIZE:
+        threads = 1  # thread start-up costs more than it saves on small transforms
+    args = (n, k, size, window, dtype, threads, planner)
+    return cls, (engine, *args[:4], dtype.char, threads, planner), args
 
 
 def convolve(in1: np.ndarray, in2: np.ndarray, mode: str, method: str = "auto",
@@ -296,32 +309,33 @@ def convolve(in1: np.ndarray, in2: np.ndarray, mode: str, method: str = "auto",
     if (not n or not k or max(n, k) > MAX_SAMPLES or _measure._winners
             or not _plans.fftw_available()):
         return None
-    dtype = d1 if d1 == d2 else np.result_type(d1, d2)
     threads = resolve_workers(workers)
-    planner = get_planner()
-    key = (n, k, mode, dtype.char, threads, planner, method, block)
-    dec = _decisions.get(key)
-    if dec is None:
+    key = (n, k, mode, d1.char, d2.char, threads, get_planner(), method, block)
+    dec = _decisions.get(key, _MISS)
+    if dec is _MISS:
         if len(_decisions) > 4096:
             _decisions.clear()
-        dec = _decisions[key] = _decide(n, k, mode, dtype, threads, method)
-    engine, size, window = dec
-    if engine == "direct":
-        if mode != "same" or n >= k:
-            return np.convolve(in1, in2, mode)
-        return None
-    if block is not None:
-        size = int(block)
-    if threads > 1 and size < _plans.THREADS_MIN_SIZE:
-        threads = 1
-    cls = _FFTJob if engine == "fft" else _OAJob
-    jkey = (engine, n, k, size, window, dtype.char, threads, planner)
-    job = _job(jkey, lambda: cls(n, k, size, window, dtype, threads, planner))
+        dec = _decisions[key] = _decide(n, k, mode, np.result_type(d1, d2), threads,
+                                        key[6], method, block)
+    if dec is None:  # the direct engine: numpy.convolve
+        if mode == "same" and n < k:
+            return None
+        if method == "auto" and workers is None and max(n, k) < 2**15:
+            if len(_strategy.DIRECT_1D) > 4096:
+                _strategy.DIRECT_1D.clear()
+            _strategy.DIRECT_1D.add((n, k, mode, d1.char, d2.char))
+        return np.convolve(in1, in2, mode)
+    cls, jkey, args = dec
+    job = _job(jkey)
+    if job is None:
+        job = cls(*args)
     try:
         return job.run(in1, in2)
     finally:
         _give_back(jkey, job)
 
 
-#: Cached decisions per call signature (cleared with the cost model's caches).
-_decisions: dict[tuple, tuple] = {}
+#: Cached decisions per call signature (cleared with the cost model's caches):
+#: None for the direct engine, else ``(job class, job key, constructor arguments)``.
+_decisions: dict[tuple, tuple | None] = {}
+_MISS = object()

@@ -12,7 +12,7 @@ import importlib
 
 import numpy as np
 
-from . import _strategy
+from . import _measure, _strategy
 from ._config import resolve_workers
 from ._dispatch import (
     _choose,
@@ -125,6 +125,10 @@ def convolve(in1, in2, mode: str = "full", method: str = "auto", *,
     array([1, 3, 5])
     """
     if type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 1 == in2.ndim:
+        if (workers is None and method == "auto" and not _measure._winners
+                and (in1.shape[0], in2.shape[0], mode, in1.dtype.char, in2.dtype.char)
+                in _strategy.DIRECT_1D):
+            return np.convolve(in1, in2, mode)  # a small shape seen before: no set-up
         out = _fast_1d(in1, in2, mode, method, workers)
         if out is not None:
             return out
@@ -173,6 +177,10 @@ def correlate(in1, in2, mode: str = "full", method: str = "auto", *,
     if type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 1 == in2.ndim \
             and in2.dtype.kind in "fc":
         rev = in2[::-1].conj() if in2.dtype.kind == "c" else in2[::-1]
+        if (workers is None and method == "auto" and not _measure._winners
+                and (in1.shape[0], rev.shape[0], mode, in1.dtype.char, rev.dtype.char)
+                in _strategy.DIRECT_1D):
+            return np.convolve(in1, rev, mode)
         out = _fast_1d(in1, rev, mode, method, workers)
         if out is not None:
             return out

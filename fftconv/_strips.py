@@ -133,8 +133,9 @@ def convolve_window(
     T0, P1 = (int(v) for v in strips)
     key = ("strips", img.shape, ker.shape, tuple(map(tuple, windows)), T0, P1,
            work_dtype.char, workers, planner)
-    job = _fast1d._job(key, lambda: _StripJob(img.shape, ker.shape, windows, T0, P1,
-                                              work_dtype, workers, planner))
+    job = _fast1d._job(key)
+    if job is None:
+        job = _StripJob(img.shape, ker.shape, windows, T0, P1, work_dtype, workers, planner)
     try:
         with np.errstate(all="ignore"):
             return job.run(img, ker, detect_nonfinite)

@@ -145,7 +145,7 @@ def test_the_job_pool_is_bounded(monkeypatch, rng):
     h = rng.standard_normal(7)
     for n in range(200, 230):
         _fast1d.convolve(rng.standard_normal(n), h, "full", "fft")
-    assert sum(len(v) for v in _fast1d._pool.values()) <= 4
+    assert sum(len(v) for v in _fast1d._pool.values()) == _fast1d._pool_count <= 4
     assert _fast1d._pool_bytes == sum(j.nbytes for v in _fast1d._pool.values() for j in v)
     _fast1d.forget()
     assert not _fast1d._pool and _fast1d._pool_bytes == 0
@@ -208,3 +208,17 @@ def test_clear_cache_frees_jobs_and_plans(rng):
     fftconv.clear_cache()
     assert not _fast1d._pool and _fast1d._pool_bytes == 0
     assert _plans.cache_info()["plans"] == 0
+
+
+def test_small_direct_shapes_are_remembered(rng):
+    x, h = rng.standard_normal(500), rng.standard_normal(5)
+    _strategy._reset()
+    want = np.convolve(x, h)
+    np.testing.assert_array_equal(fftconv.convolve(x, h), want)
+    assert (500, 5, "full", "d", "d") in _strategy.DIRECT_1D
+    np.testing.assert_array_equal(fftconv.convolve(x, h), want)  # the remembered path
+    np.testing.assert_array_equal(fftconv.correlate(x, h), np.correlate(x, h, "full"))
+    with pytest.raises(ValueError, match="workers"):
+        fftconv.convolve(x, h, workers=0)  # still validated
+    _strategy._reset()
+    assert not _strategy.DIRECT_1D
