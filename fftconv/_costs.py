@@ -1,0 +1,470 @@
+"""The cost model's data and formulas: predicted seconds per engine and parameter.
+
+* ``F(n)``, the time of one FFT of ``n`` points, is *measured*: a ladder of
+  sizes per transform kind, interpolated log-log. :data:`SHIPPED_FFT_NS` holds
+  the ladder measured where fftconv was developed; :func:`fftconv.calibrate`
+  measures this machine (under a second) and stores the result in the user
+  cache directory, keyed by machine, FFTW version, dtype and thread count.
+* the other constants (:data:`CONSTANTS`, the per-block tables), each with its
+  provenance.
+* the formulas: direct, one FFT, overlap-save blocks (general and lean 1-D),
+  N-D tiles and 2-D strips, and the FFT lengths they use.
+
+:mod:`fftconv._strategy` weighs these predictions and chooses.
+"""
+
+from __future__ import annotations
+
+import bisect
+import functools
+import itertools
+import math
+import os
+
+import numpy as np
+import scipy.fft
+
+from . import _calibration
+
+# Ladder sizes for F(n): 2**4 ... 2**22.
+LADDER = [2**e for e in range(4, 23, 2)]
+
+#: FFT times in nanoseconds for :data:`LADDER`, single thread, FFTW_ESTIMATE plans.
+#: Provenance: fftconv development machine (2-core x86-64 VM, 24 GiB), 2026-11-25,
+#: pyfftw 0.15.1, median of 9-31 executions of a pre-planned transform.
+#: Accuracy: +-20% between runs on that (shared, noisy) machine.
+SHIPPED_FFT_NS: dict[str, list[float]] = {
+    "rfft64": [96, 152, 342, 986, 4220, 29600, 127000, 1090000, 5700000, 38800000],
+    "rfft32": [96, 182, 337, 1160, 4780, 21600, 122000, 572000, 4860000, 22800000],
+    "cfft64": [102, 147, 408, 1670, 10200, 58100, 279000, 2590000, 17800000, 108000000],
+    "cfft32": [119, 125, 236, 929, 5100, 38900, 159000, 1410000, 16600000, 90600000],
+}
+
+#: Other constants of the model (nanoseconds). Provenance: same machine and
+#: date as :data:`SHIPPED_FFT_NS`, timed with numpy 2.4 / scipy 1.17 on
+#: float64 arrays of 1e5-1e6 elements (medians of 5).
+CONSTANTS: dict[str, float] = {
+    "call_overhead": 40_000.0,  # set-up of one FFT/overlap call through the public API
+    # the lean 1-D path (fftconv._fast1d, cached jobs), measured 2026-11-25: 1000-sample
+    # calls, total minus the transforms, medians of 2000
+    "lean_overhead": 6_000.0,  # one-FFT job: copies, product, job check-out
+    "lean_oa_overhead": 10_000.0,  # overlap-save job: kernel spectrum, batches, checks
+    # fitted on 27 problems (N 2e3 .. 1e5, K 31 .. 3001), measured / predicted:
+    "lean_oa_in_cache": 0.8,  # overlap-save on a signal of at most 1 MiB
+    "oa_extra_overhead": 10_000.0,  # overlap-save's extra set-up (kernel spectrum, 3 plans)
+    "block_overhead": 3_500.0,  # per overlap block (Python loop, plan dispatch)
+    "non_pow2": 1.3,  # FFT of a 3/5/7-smooth size vs the ladder's powers of two (n log n)
+    # ... and from NON_POW2_LARGE points on, where FFTW_ESTIMATE's power-of-two plans are
+    # the slower ones (refitted 2026-11-25: forward + inverse, 56 sizes 160 .. 1.9M)
+    "non_pow2_large": 0.85,
+    "batch_out_of_cache": 2.0,  # batched FFTs beyond 2 MiB vs the ladder (factor)
+    # N-D tiles, refitted 2026-11-25 on the same machine: 1024x1024 'same' with 9/31/101
+    # kernels, 6-10 tile shapes each (32x64 ... 1024x256) plus blocks and full FFT, medians
+    # of 5 interleaved rounds; predictions within 15% (rms log error 0.19 over 36 cases) and
+    # the measured-fastest tile picked for all three kernels.
+    # strips (fftconv._strips), fitted 2026-11-25 on the same machine to 1024x1024 'same'
+    # with 3/9/31/101 kernels and strip heights 16-512 (12 cases, within 15%)
+    "strip_factor": 0.49,  # measured / ladder-predicted time for a 1 MiB strip
+    "strip_cache_exp": 0.45,  # growth with the strip's bytes beyond that
+    "strip_overhead": 8_000.0,  # per strip (Python loop, five executes), from 256x256 images
+    "tile_overhead": 8_000.0,  # per N-D tile (Python slicing, margin zeroing, 2 executes)
+    "tile_passes": 1.2,  # copies/products per tile element, in units of block_elem
+    "block_elem": 1.2,  # per real sample of a block: copy in, multiply, copy out (in cache)
+    "np_convolve_mac_short": 0.32,  # numpy.convolve, kernel < 64 taps, per multiply-add
+    "np_convolve_mac_long": 0.08,  # numpy.convolve, kernel >= 64 taps
+    "ndimage_mac": 0.5,  # scipy.ndimage.correlate, per multiply-add
+    "ndimage_out": 3.5,  # and per output sample (refitted 2026-11-25: 3x3-9x9 on 256/1024)
+    "loop_elem": 2.5,  # shifted-sum loop (ints, objects), per output element per tap
+    "loop_tap": 6_000.0,  # shifted-sum loop, per kernel element
+    "copy_elem": 0.6,  # copying / zero padding one element
+    "cmul_elem": 1.6,  # one complex multiply of the spectra
+}
+
+#: Transform length from which 3/5/7-smooth sizes beat powers of two per n log n.
+NON_POW2_LARGE = 8192
+
+#: 1-D float/complex problems up to this many samples take the lean path
+#: (:mod:`fftconv._fast1d`); larger ones the general, memory-lean engines.
+LEAN_MAX_SAMPLES = 2**22
+
+#: Largest FFT length along the blocked axis considered for overlap-save.
+OA_MAX_BLOCK = 2**18
+
+
+@functools.lru_cache(maxsize=64)
+def _fft_kind(dtype: np.dtype) -> str:
+    dtype = np.dtype(dtype)
+    single = dtype in (np.dtype(np.float32), np.dtype(np.complex64))
+    return ("cfft" if dtype.kind == "c" else "rfft") + ("32" if single else "64")
+
+
+@functools.lru_cache(maxsize=64)
+def _log_table(kind: str, threads: int) -> tuple[tuple[float, ...], tuple[float, ...], bool]:
+    """log2 ladder sizes and times for one transform kind (cached; see :func:`_reset`)."""
+    cal = _calibration.table(threads)
+    ys = (cal or SHIPPED_FFT_NS)[kind]
+    return (tuple(math.log2(s) for s in LADDER), tuple(math.log2(y) for y in ys),
+            cal is not None)
+
+
+@functools.lru_cache(maxsize=4096)
+def _fft_time_cached(n: int, kind: str, threads: int) -> float:
+    lx, ly, calibrated = _log_table(kind, threads)
+    ln = math.log2(n)
+    if ln <= lx[0]:
+        y = ly[0]
+    elif ln >= lx[-1]:  # extrapolate as n log n beyond the ladder
+        y = ly[-1] + (ln - lx[-1]) + math.log2(ln / lx[-1])
+    else:
+        i = bisect.bisect_left(lx, ln) - 1
+        t = (ln - lx[i]) / (lx[i + 1] - lx[i])
+        y = ly[i] + t * (ly[i + 1] - ly[i])
+    secs = 2.0**y * 1e-9
+    if threads > 1 and not calibrated and n >= 2**15:
+        secs /= min(threads, os.cpu_count() or 1) * 0.75
+    return secs
+
+
+def fft_time(n: int, dtype, threads: int = 1) -> float:
+    """Predicted seconds for one FFT of ``n`` points (total, any dimensionality).
+
+    The ladder holds powers of two; other FFTW-friendly sizes (factors 3, 5, 7)
+    cost :data:`CONSTANTS` ``non_pow2`` times more per ``n log n``.
+    """
+    if n <= 1:
+        return 0.0
+    n = int(n)
+    t = _fft_time_cached(n, _fft_kind(dtype), int(threads))
+    return t if n & (n - 1) == 0 else t * CONSTANTS["non_pow2"]
+
+
+def fft_time_1d(n: int, dtype, threads: int = 1) -> float:
+    """:func:`fft_time` for one 1-D transform of ``n`` points.
+
+    From :data:`NON_POW2_LARGE` points on, 3/5/7-smooth lengths cost
+    ``non_pow2_large`` (< 1) times the power-of-two rate: there FFTW_ESTIMATE's
+    power-of-two plans are the slower ones.
+    """
+    if n < NON_POW2_LARGE or n & (n - 1) == 0:
+        return fft_time(n, dtype, threads)
+    return _fft_time_cached(int(n), _fft_kind(dtype), int(threads)) * \
+        CONSTANTS["non_pow2_large"]
+
+
+def fast_len16(n: int, real: bool = True) -> int:
+    """Smallest ``16 * m >= n`` with ``m`` 2,3,5,7-smooth (for ``n >= 64``).
+
+    Pure odd sizes such as 78125 = 5**7 are FFTW-friendly in theory but measured
+    up to 3x slower per ``n log n`` than nearby multiples of 16.
+    """
+    if n < 64:
+        return scipy.fft.next_fast_len(n, real)
+    return 16 * scipy.fft.next_fast_len(-(-n // 16), real)
+
+
+def good_size(n: int, *, real: bool, dtype=np.float64, threads: int = 1) -> int:
+    """The cheaper of :func:`fast_len16` and the next power of two, for one FFT."""
+    a = fast_len16(n, real)
+    b = 1 << max(int(n) - 1, 0).bit_length()
+    if a == b:
+        return a
+    return a if fft_time_1d(a, dtype, threads) <= fft_time_1d(b, dtype, threads) else b
+
+
+def lean_fft_len(n: int, k: int, window: tuple[int, int], *, dtype, threads: int = 1) -> int:
+    """FFT length for the output ``window`` of a 1-D convolution of lengths ``n`` and ``k``.
+
+    A *circular* convolution of length ``P`` equals the linear one wherever
+    the wrapped-around terms vanish: on ``[start, stop)`` when
+    ``P >= max(stop, n + k - 1 - start)`` (both inputs must also fit). Modes
+    ``'same'`` and ``'valid'`` therefore pad less than ``'full'``.
+
+    >>> lean_fft_len(1000, 1001, (500, 1500), dtype=float) >= 1500  # 'same'
+    True
+    >>> lean_fft_len(1000, 1001, (0, 2000), dtype=float) >= 2000  # 'full'
+    True
+    """
+    w0, w1 = window
+    need = max(w1, n + k - 1 - w0, n, k)
+    return good_size(need, real=np.dtype(dtype).kind != "c", dtype=dtype, threads=threads)
+
+
+def _ns(name: str) -> float:
+    return CONSTANTS[name] * 1e-9
+
+
+def direct_time(shape1, shape2, windows, dtype) -> float:
+    """Predicted seconds of the direct engine."""
+    out = math.prod(e - s for s, e in windows)
+    ksize = min(math.prod(shape1), math.prod(shape2))
+    macs = out * ksize
+    dtype = np.dtype(dtype)
+    cfac = 4.0 if dtype.kind == "c" else 1.0
+    if len(shape1) == 1 and dtype.kind != "O":
+        per = _ns("np_convolve_mac_short") if ksize < 64 else _ns("np_convolve_mac_long")
+        full = (shape1[0] + shape2[0] - 1) * ksize
+        return 2e-6 + full * per * cfac
+    if dtype.kind in "fc" and dtype.itemsize <= 16:
+        return 10e-6 + macs * _ns("ndimage_mac") * cfac + out * _ns("ndimage_out")
+    return ksize * _ns("loop_tap") + macs * _ns("loop_elem") * cfac
+
+
+def fft_sizes(shape1, shape2, axes, *, real: bool, dtype=np.float64, threads=1) -> list[int]:
+    """FFT size per convolved axis for a full linear convolution."""
+    return [good_size(shape1[a] + shape2[a] - 1, real=real, dtype=dtype, threads=threads)
+            for a in axes]
+
+
+def fft_time_total(shape1, shape2, axes, dtype, threads=1) -> tuple[float, list[int]]:
+    """Predicted seconds of the single-FFT engine and the FFT sizes it uses."""
+    dtype = np.dtype(dtype)
+    real = dtype.kind != "c"
+    fs = fft_sizes(shape1, shape2, axes, real=real, dtype=dtype, threads=threads)
+    batch1 = math.prod(s for a, s in enumerate(shape1) if a not in axes)
+    batch2 = math.prod(s for a, s in enumerate(shape2) if a not in axes)
+    batch = max(batch1, batch2)
+    n = math.prod(fs)
+    spec = n // 2 + 1 if real else n
+    t = _fft_time_nd(fs, dtype, threads) * (batch1 + batch2 + batch)
+    if batch > 1 and batch * n * dtype.itemsize > 2**21:
+        # batched transforms whose data leave the cache: measured ~2x the ladder
+        # (1024 rows of 1152-point FFTs, the passes of a separable 101-tap kernel)
+        t *= CONSTANTS["batch_out_of_cache"]
+    t += batch * spec * _ns("cmul_elem") + (batch1 + batch2 + 2 * batch) * n * _ns("copy_elem")
+    return t + _ns("call_overhead"), fs
+
+
+def _fft_time_nd(shape, dtype, threads: int = 1) -> float:
+    """Predicted seconds of one N-D FFT of ``shape``.
+
+    The cheaper of the ladder at the total size and a row-column estimate
+    (one pass of 1-D transforms per axis, doubled beyond 2 MiB where the
+    column passes leave the cache): 2-D transforms of 512x512 were measured
+    at 0.6x the 1-D ladder time of 2**18 points.
+    """
+    shape = [int(s) for s in shape if s > 1]
+    n = math.prod(shape)
+    t = fft_time(n, dtype, threads)
+    if len(shape) < 2:
+        return t
+    dtype = np.dtype(dtype)
+    cdtype = np.result_type(dtype, np.complex64)
+    rc, rest = 0.0, n
+    for i in range(len(shape) - 1, -1, -1):  # last axis real (if real), others complex
+        m = shape[i]
+        rest //= m
+        kind = dtype if i == len(shape) - 1 else cdtype
+        rc += rest * fft_time(m, kind, threads)
+        rest *= (m // 2 + 1) if (i == len(shape) - 1 and dtype.kind != "c") else m
+    if n * dtype.itemsize > 2**21:
+        rc *= 2.0
+    return min(t, rc)
+
+
+def _elem_ns(nbytes: int) -> float:
+    """Per-element cost of the copies and products around one block, in ns.
+
+    In cache (blocks up to 256 KiB) it is :data:`CONSTANTS` ``block_elem``; it
+    grows by that much again per doubling beyond, up to 3x (memory-bound).
+    """
+    over = max(0.0, math.log2(max(nbytes, 1) / 2**18))
+    return CONSTANTS["block_elem"] * min(1.0 + over, 3.0)
+
+
+def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 1, *,
+            lean: bool = False) -> float:
+    """Predicted seconds of overlap-save with FFT length ``L`` along the blocked axis.
+
+    ``lean``: the 1-D path of :mod:`fftconv._fast1d` (cached job, blocks read
+    in place; :data:`OA_BLOCK_NS_LEAN`).
+    """
+    if lean:
+        step = (L - k + 1) // 8 * 8  # blocks start SIMD-aligned
+        if step <= 0:
+            return math.inf
+        # the table streams 2**21 samples from memory; a signal that fits in the
+        # cache is faster per block (measured 0.7-0.85x below 1 MiB)
+        hot = CONSTANTS["lean_oa_in_cache"] if out_len * np.dtype(dtype).itemsize <= 2**20 \
+            else 1.0
+        return (math.ceil(out_len / step) * _oa_block_time(L, dtype, True) * hot
+                + fft_time_1d(L, dtype, threads) + _ns("lean_oa_overhead"))
+    step = L - k + 1
+    if step <= 0:
+        return math.inf
+    blocks = math.ceil(out_len / step)
+    n = L * inner
+    dtype = np.dtype(dtype)
+    nbytes = n * dtype.itemsize
+    if inner == 1 and threads == 1 and OA_BLOCK_NS[0][0] <= L <= OA_BLOCK_NS[0][-1]:
+        # 1-D: the whole per-block pipeline, measured (see OA_BLOCK_NS)
+        per_block = _oa_block_time(L, dtype, False)
+    else:
+        per_block = (2 * fft_time(n, dtype, threads) + n * _elem_ns(nbytes) * 1e-9
+                     * (2.0 if dtype.kind == "c" else 1.0) + _ns("block_overhead"))
+    return (blocks * per_block + fft_time(n, dtype, threads) + _ns("call_overhead")
+            + _ns("oa_extra_overhead"))
+
+
+#: Time of one 1-D overlap-save block (copy in, forward FFT, spectral product,
+#: inverse FFT, copy out, batched as the engine runs it), in nanoseconds, for
+#: block lengths 2**8 .. 2**18, float64 and float32 (complex: 2.2x float64).
+#: Provenance: development VM (2 cores), 2026-11-25, `_overlap.convolve_window`
+#: on 2e6 samples with K = L/16, medians of 5 runs, one thread; +-15 %.
+OA_BLOCK_NS = (
+    [2**e for e in range(8, 19)],
+    {"float64": [1541, 3017, 5805, 11469, 23662, 57289, 128200, 293836, 604913, 1383314,
+                 3799379],
+     "float32": [1092, 2127, 4522, 9218, 19321, 40164, 75667, 177391, 403071, 894546,
+                 1844605]},
+)
+
+
+#: The same for the lean 1-D path (:mod:`fftconv._fast1d`: blocks read in place
+#: from the caller's array, one plan for every batch). Provenance: as above,
+#: ``_fast1d.convolve(..., method='oa', block=L)`` on 2**21 samples, K = L/16 + 1,
+#: medians of 5.
+OA_BLOCK_NS_LEAN = (
+    OA_BLOCK_NS[0],
+    {"float64": [1154, 2554, 4758, 9492, 19773, 47507, 110102, 240345, 490205, 1286967,
+                 3979782],
+     "float32": [861, 1882, 3862, 7861, 16202, 34971, 70594, 157294, 346933, 860173,
+                 1881016]},
+)
+
+
+@functools.lru_cache(maxsize=1024)
+def _oa_block_time(L: int, dtype, lean: bool = False) -> float:
+    sizes, table = OA_BLOCK_NS_LEAN if lean else OA_BLOCK_NS
+    single = dtype in (np.dtype(np.float32), np.dtype(np.complex64))
+    ys = table["float32" if single else "float64"]
+    lx = math.log2(L)
+    i = min(max(bisect.bisect_left(sizes, L) - 1, 0), len(sizes) - 2)
+    x0, x1 = math.log2(sizes[i]), math.log2(sizes[i + 1])
+    y = math.log2(ys[i]) + (lx - x0) / (x1 - x0) * (math.log2(ys[i + 1]) - math.log2(ys[i]))
+    t = 2.0**y * 1e-9
+    if L & (L - 1):
+        t *= CONSTANTS["non_pow2" if L < NON_POW2_LARGE or not lean else "non_pow2_large"]
+    return t * (2.2 if dtype.kind == "c" else 1.0)
+
+
+def oa_block_size(k: int, out_len: int, *, dtype, inner: int = 1, threads: int = 1,
+                  lean: bool = False) -> int:
+    """FFT length along the blocked axis that minimises :func:`oa_cost` (cached).
+
+    Candidates are FFTW-friendly lengths from about ``2 k`` up to
+    :data:`OA_MAX_BLOCK` (or the whole output, if smaller).
+    """
+    return _oa_block_size(int(k), int(out_len), np.dtype(dtype), int(inner), int(threads),
+                          bool(lean))
+
+
+@functools.lru_cache(maxsize=1024)
+def _oa_block_size(k: int, out_len: int, dtype, inner: int, threads: int,
+                   lean: bool = False) -> int:
+    """FFT length along the blocked axis that minimises :func:`oa_cost`.
+
+    Candidates are FFTW-friendly lengths from about ``2 k`` up to
+    :data:`OA_MAX_BLOCK` (or the whole output, if smaller).
+    """
+    real = np.dtype(dtype).kind != "c"
+    hi = max(min(OA_MAX_BLOCK, fast_len16(out_len + k - 1, real)), fast_len16(2 * k, real))
+    best, best_cost = None, math.inf
+    m = max(fast_len16(k + max(k // 4, 8), real), 16)
+    cands = set()
+    while True:
+        L = fast_len16(m, real)
+        cands.add(L)
+        cands.add(1 << (L - 1).bit_length())
+        if L >= hi:
+            break
+        m = max(int(L * 1.25), L + 1)
+    for L in sorted(cands):
+        c = oa_cost(k, L, out_len, dtype, inner, threads, lean=lean)
+        if c < best_cost:
+            best, best_cost = L, c
+    return best
+
+
+def strip_plan(shape1, shape2, windows, *, dtype, threads: int = 1):
+    """Best strip engine set-up ``((T0, P1), seconds)`` for a 2-D problem (see ``_strips``).
+
+    ``P1`` is the FFT-friendly circular row length the column window needs;
+    ``T0`` the power-of-two strip height (at least ``2 K0``) with the least
+    predicted time: per strip, ``T0`` forward and ``T0 - K0 + 1`` inverse row
+    transforms, two column passes of ``T0``-point complex transforms, the
+    product and the copies, scaled by :data:`CONSTANTS` ``strip_factor``.
+    """
+    dtype = np.dtype(dtype)
+    real = dtype.kind != "c"
+    img, ker = (shape1, shape2) if shape1[0] >= shape2[0] else (shape2, shape1)
+    (_, n1), (k0, k1) = img, ker
+    (r0, r1), (c0, c1) = windows
+    P1 = good_size(max(c1, n1 + k1 - 1 - c0, n1, k1), real=real, dtype=dtype,
+                   threads=threads)
+    H = P1 // 2 + 1 if real else P1
+    cdt = np.result_type(dtype, np.complex64)
+    fr, rows = fft_time(P1, dtype, 1), r1 - r0
+    best = None
+    T0 = 16
+    while T0 < 2 * k0:
+        T0 *= 2
+    while True:
+        step = T0 - k0 + 1
+        per = ((T0 + step) * fr + 2 * H * fft_time(T0, cdt, 1)
+               + T0 * H * (_ns("cmul_elem") + 2 * _ns("copy_elem")))
+        # a strip's buffers (image rows, spectrum, kernel spectrum, output rows)
+        # leaving the cache: measured ~ (bytes / 1 MiB) ** 0.45
+        ws = T0 * P1 * 5 * dtype.itemsize
+        cost = -(-rows // step) * (per * (ws / 2**20) ** CONSTANTS["strip_cache_exp"]
+                                   + _ns("strip_overhead"))
+        if best is None or cost < best[1]:
+            best = ((T0, P1), cost)
+        if T0 >= rows + k0 - 1 or T0 >= 2**14:
+            break
+        T0 *= 2
+    (T0, P1), cost = best
+    kernel = k0 * fr + H * fft_time(T0, cdt, 1)
+    return (T0, P1), cost * CONSTANTS["strip_factor"] + kernel + _ns("call_overhead")
+
+
+def tile_plan(shape1, shape2, axes, windows, *, dtype, threads: int = 1):
+    """Best N-D tiling ``({axis: L}, seconds)`` over the two longest axes, or None.
+
+    Tiles apply when one input is at least as large as the other on both tiled
+    axes; tile lengths are FFTW-friendly sizes from about ``2 K`` to 1024.
+    """
+    dtype = np.dtype(dtype)
+    real = dtype.kind != "c"
+    big = [a for a in axes if shape1[a] >= shape2[a]]
+    small = [a for a in axes if shape2[a] >= shape1[a]]
+    usable = big if len(big) >= len(small) else small
+    if len(usable) < 2:
+        return None
+    ker = shape2 if usable is big else shape1
+    cand_axes = sorted(usable, key=lambda a: -(windows[a][1] - windows[a][0]) / ker[a])[:2]
+    others = [a for a in axes if a not in cand_axes]
+    inner = math.prod(good_size(shape1[a] + shape2[a] - 1, real=real, dtype=dtype,
+                                threads=threads) for a in others)
+    inner *= math.prod(max(shape1[a], shape2[a]) for a in range(len(shape1)) if a not in axes)
+    options = []
+    for a in cand_axes:
+        k = ker[a]
+        out_len = windows[a][1] - windows[a][0]
+        hi = min(1024, good_size(out_len + k - 1, real=real, dtype=dtype, threads=threads))
+        sizes = sorted({L for L in (fast_len16(m, real) for m in
+                                    (2 * k, 3 * k, 4 * k, 6 * k, 8 * k,
+                                     64, 128, 256, 512, 1024))
+                        if 2 * k <= L <= max(hi, 2 * k)} | {hi})
+        options.append([(L, math.ceil(out_len / (L - k + 1))) for L in sizes if L > k])
+    if not all(options):
+        return None
+    best = None
+    for (L0, n0), (L1, n1) in itertools.product(*options):
+        n = L0 * L1 * inner
+        f = min(fft_time(n, dtype, threads), _fft_time_nd((L0, L1), dtype, threads) * inner)
+        per = (2 * f + n * _elem_ns(n * dtype.itemsize) * 1e-9 * CONSTANTS["tile_passes"]
+               * (1.0 if real else 2.0) + _ns("tile_overhead"))
+        t = n0 * n1 * per + f + _ns("call_overhead")
+        if best is None or t < best[1]:
+            best = ({cand_axes[0]: L0, cand_axes[1]: L1}, t)
+    return best
