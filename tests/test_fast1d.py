@@ -222,3 +222,18 @@ def test_small_direct_shapes_are_remembered(rng):
         fftconv.convolve(x, h, workers=0)  # still validated
     _strategy._reset()
     assert not _strategy.DIRECT_1D
+
+
+def test_read_only_byte_swapped_and_memmapped_inputs(rng, tmp_path):
+    x, h = rng.standard_normal(20_000), rng.standard_normal(101)
+    ro = x.copy()
+    ro.setflags(write=False)
+    swapped = x.astype(">f8")
+    mm = np.memmap(tmp_path / "x.bin", dtype=np.float64, mode="w+", shape=x.shape)
+    mm[:] = x
+    mm.flush()
+    ro_mm = np.memmap(tmp_path / "x.bin", dtype=np.float64, mode="r", shape=x.shape)
+    for arr in (ro, swapped, ro_mm):
+        for method in ("auto", "fft", "oa"):
+            _check(fftconv.convolve(arr, h, method=method), x, h, "full")
+    del mm, ro_mm
