@@ -22,6 +22,7 @@ from ._cache import atomic_write, cache_dir, persistence_enabled
 
 FORMAT = 1
 _lock = threading.Lock()
+#: per thread count: ``{"fft_ns": ladder, "oa_lean_ns": table or None}``, or None
 _tables: dict[int, dict | None] = {}
 
 
@@ -54,19 +55,26 @@ def _load(threads: int) -> dict | None:
         if data.get("format") != FORMAT or data.get("machine") != machine_key():
             raise ValueError("written by another machine or version")
         table = data["fft_ns"]
-        from ._strategy import LADDER, SHIPPED_FFT_NS
+        from ._strategy import LADDER, OA_BLOCK_NS_LEAN, SHIPPED_FFT_NS
 
         for kind in SHIPPED_FFT_NS:
-            vals = table[kind]
-            if len(vals) != len(LADDER) or not all(
-                isinstance(v, (int, float)) and 0 < v < 1e12 for v in vals
-            ):
-                raise ValueError(f"bad ladder for {kind}")
-        return table
+            _check_values(table[kind], len(LADDER), kind)
+        oa = data.get("oa_lean_ns")  # optional: files of earlier versions lack it
+        if oa is not None:
+            for kind in OA_BLOCK_NS_LEAN[1]:
+                _check_values(oa[kind], len(OA_BLOCK_NS_LEAN[0]), f"oa_lean_ns {kind}")
+        return {"fft_ns": table, "oa_lean_ns": oa}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         warnings.warn(f"ignoring corrupt or foreign calibration file {str(path)!r} ({exc}); "
                       "run fftconv.calibrate() to rebuild it", RuntimeWarning, stacklevel=4)
         return None
+
+
+def _check_values(vals, count: int, what: str) -> None:
+    if not isinstance(vals, list) or len(vals) != count or not all(
+        isinstance(v, (int, float)) and 0 < v < 1e12 for v in vals
+    ):
+        raise ValueError(f"bad values for {what}")
 
 
 def table(threads: int = 1) -> dict | None:
@@ -74,7 +82,52 @@ def table(threads: int = 1) -> dict | None:
     with _lock:
         if threads not in _tables:
             _tables[threads] = _load(threads)
-        return _tables[threads]
+        entry = _tables[threads]
+    return None if entry is None else entry["fft_ns"]
+
+
+def oa_table(threads: int = 1) -> dict | None:
+    """The calibrated per-block times of lean overlap-save (``OA_BLOCK_NS_LEAN``), or None."""
+    table(threads)  # loads the file once
+    entry = _tables.get(threads)
+    return None if entry is None else entry["oa_lean_ns"]
+
+
+#: Block lengths at which calibrate() times lean overlap-save; the shipped
+#: table is rescaled by the measured ratios (interpolated log-log) in between.
+OA_PROBES = (2**8, 2**11, 2**14, 2**17)
+
+
+def _measure_oa_lean(reps: int) -> dict[str, list[float]]:
+    """Per-block nanoseconds of the lean overlap-save engine on this machine."""
+    from . import _fast1d
+    from ._strategy import CONSTANTS, OA_BLOCK_NS_LEAN
+
+    sizes, shipped = OA_BLOCK_NS_LEAN
+    rng = np.random.default_rng(0)
+    out = {}
+    for name in shipped:
+        logs = []
+        for L in OA_PROBES:
+            k = L // 16 + 1
+            step = (L - k + 1) // 8 * 8
+            nblk = max(8, 2**16 // L)  # the call's fixed cost spread thin
+            x = rng.standard_normal(nblk * step - k + 1).astype(name)
+            h = rng.standard_normal(k).astype(name)
+            _fast1d.convolve(x, h, "full", "oa", block=L)  # plans, buffers
+            ts = []
+            for _ in range(reps):
+                t0 = time.perf_counter()
+                _fast1d.convolve(x, h, "full", "oa", block=L)
+                ts.append(time.perf_counter() - t0)
+            fixed = CONSTANTS["lean_oa_overhead"] * 1e-9
+            per_block = max(float(np.median(ts)) - fixed, 0.5 * float(np.median(ts))) \
+                / nblk * 1e9
+            logs.append(np.log(per_block / shipped[name][sizes.index(L)]))
+        ratio = np.exp(np.interp(np.log2(sizes), np.log2(OA_PROBES), logs))
+        out[name] = [float(v) for v in np.asarray(shipped[name]) * ratio]
+    _fast1d.forget()
+    return out
 
 
 def calibrate(*, workers: int | None = None, save: bool = True, budget: float = 0.5) -> dict:
@@ -82,9 +135,10 @@ def calibrate(*, workers: int | None = None, save: bool = True, budget: float = 
 
     Times one pre-planned FFTW transform per ladder size (16 to 4M points) for
     real/complex, single/double precision, within about ``budget`` seconds,
-    and stores the table in the user cache directory (unless ``save=False``
-    or ``FFTCONV_PERSIST=0``). ``method='auto'`` uses it from then on, in this
-    and later processes.
+    and (for one thread) the lean overlap-save engine at four block lengths,
+    which rescale its shipped per-block table; stores the result in the user
+    cache directory (unless ``save=False`` or ``FFTCONV_PERSIST=0``).
+    ``method='auto'`` uses it from then on, in this and later processes.
 
     Parameters
     ----------
@@ -144,14 +198,19 @@ def calibrate(*, workers: int | None = None, save: bool = True, budget: float = 
             vals.append(float(np.median(ts)) * 1e9 if ts else float(ship))
         _plans.clear_cache()
         result[kind] = vals
+    with _lock:  # in use from here on (the probes below plan with it, not with a file)
+        _tables[threads] = {"fft_ns": result, "oa_lean_ns": None}
+    oa = _measure_oa_lean(reps=3) if threads == 1 and _plans.fftw_available() else None
     with _lock:
-        _tables[threads] = result
+        _tables[threads] = {"fft_ns": result, "oa_lean_ns": oa}
     from . import _strategy
 
     _strategy._reset()
     if save and persistence_enabled():
         payload = {"format": FORMAT, "machine": machine_key(), "threads": threads,
                    "date": time.strftime("%Y-%m-%d"), "ladder": LADDER, "fft_ns": result}
+        if oa is not None:
+            payload["oa_lean_ns"] = oa
         atomic_write(_path(threads), json.dumps(payload, indent=1).encode())
     return result
 

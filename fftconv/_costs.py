@@ -335,6 +335,8 @@ OA_BLOCK_NS_LEAN = (
 @functools.lru_cache(maxsize=1024)
 def _oa_block_time(L: int, dtype, lean: bool = False) -> float:
     sizes, table = OA_BLOCK_NS_LEAN if lean else OA_BLOCK_NS
+    if lean:  # this machine's, where fftconv.calibrate() measured it
+        table = _calibration.oa_table(1) or table
     single = dtype in (np.dtype(np.float32), np.dtype(np.complex64))
     ys = table["float32" if single else "float64"]
     lx = math.log2(L)

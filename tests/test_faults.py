@@ -141,6 +141,53 @@ def test_calibration_with_bad_content(cache, mutate):
     _check_still_works()
 
 
+def _lean_table(scale=1.0):
+    return {k: [v * scale for v in vals] for k, vals in _strategy.OA_BLOCK_NS_LEAN[1].items()}
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda d: d["oa_lean_ns"].update(float64=d["oa_lean_ns"]["float64"][:4]),
+    lambda d: d["oa_lean_ns"].update(float32=[0.0] * len(_strategy.OA_BLOCK_NS_LEAN[0])),
+    lambda d: d["oa_lean_ns"].pop("float32"),
+    lambda d: d.update(oa_lean_ns="fast"),
+], ids=["short", "zero", "missing-dtype", "not-a-table"])
+def test_calibration_with_bad_overlap_table(cache, mutate):
+    data = _calibration_file(cache)
+    data["oa_lean_ns"] = _lean_table()
+    mutate(data)
+    _calibration._path(1).write_text(json.dumps(data))
+    with pytest.warns(RuntimeWarning, match="calibration"):
+        assert _calibration.table(1) is None
+    _check_still_works()
+
+
+def test_calibrated_overlap_table_is_used(cache):
+    import numpy as np
+
+    from fftconv import _costs
+
+    data = _calibration_file(cache)  # no table: the shipped one (older files)
+    _strategy._reset()
+    shipped = _costs._oa_block_time(2048, np.dtype(np.float64), True)
+    data["oa_lean_ns"] = _lean_table(3.0)
+    _calibration._path(1).write_text(json.dumps(data))
+    _calibration.forget()
+    assert _calibration.oa_table(1)["float64"][0] == 3.0 * _strategy.OA_BLOCK_NS_LEAN[1][
+        "float64"][0]
+    assert _costs._oa_block_time(2048, np.dtype(np.float64), True) == pytest.approx(3 * shipped)
+
+
+@needs_fftw
+def test_calibrate_measures_the_overlap_table(cache):
+    fftconv.calibrate(budget=0.05)
+    table = _calibration.oa_table(1)
+    assert table is not None and set(table) == {"float64", "float32"}
+    assert all(len(v) == len(_strategy.OA_BLOCK_NS_LEAN[0]) and min(v) > 0
+               for v in table.values())
+    saved = json.loads(_calibration._path(1).read_text())
+    assert saved["oa_lean_ns"] == table
+
+
 def test_truncated_calibration_file(cache):
     raw = json.dumps(_calibration_file(cache)).encode()
     for n in (len(raw) // 3, len(raw) - 2):
