@@ -125,8 +125,11 @@ class _OAJob:
     blocks inside the signal is a strided view of the caller's array itself
     (no copy); batches that reach past its ends read a small zero-padded copy
     of the span they need. The forward plan is made on a 16-byte aligned
-    template, so it accepts any such view (numpy's allocations are 16-byte
-    aligned and ``step`` keeps every block start aligned).
+    template, so it accepts any view whose first block starts 16-byte
+    aligned (``step`` keeps the others aligned); other inputs (views at odd
+    offsets, other dtypes, strides) are first copied into an aligned
+    *shadow*. After each call the plan points back at the template: the job
+    never keeps the caller's array alive.
     """
 
     def __init__(self, n, k, L, window, dtype, threads, planner):
@@ -150,6 +153,7 @@ class _OAJob:
         # a template 16 (not 32 or 64) bytes aligned: the plans then take any 16-byte view
         tmpl = _aligned(batch * L + 64, dtype)[self.unit:]
         self.batches = []  # (start, edge copy or None, spectrum, result, plans, j0, nb)
+        self.release = []  # (forward plan, template rows, spectrum): see run()
         plans, nbytes = {}, 0
         for j0 in range(0, nblk, batch):
             nb = min(batch, nblk - j0)
@@ -157,6 +161,7 @@ class _OAJob:
                 rows = self._rows(tmpl, 0, nb)
                 plans[nb] = (_fftw(rows, S[:nb], (1,), False, threads, planner),
                              _fftw(S[:nb], R[:nb], (1,), True, threads, planner))
+                self.release.append((plans[nb][0], rows, S[:nb]))
             lo = off + j0 * step
             hi = lo + (nb - 1) * step + L
             edge = None
@@ -184,8 +189,7 @@ class _OAJob:
     def _readable(self, a):
         """``a``, or an aligned copy of it where blocks cannot be read from it in place."""
         if (a.dtype == self.dtype and a.flags.c_contiguous
-                and (a.__array_interface__["data"][0] // a.itemsize + self.off)
-                % self.unit == 0):
+                and (a.__array_interface__["data"][0] + self.off * a.itemsize) % 16 == 0):
             return a
         if self.shadow is None:
             pad = (-self.off) % self.unit  # block starts then fall on aligned samples
@@ -195,8 +199,13 @@ class _OAJob:
         return self.shadow
 
     def run(self, a, b):
-        with np.errstate(all="ignore"):  # non-finite inputs are detected at the end
-            return self._run(a, b)
+        try:
+            with np.errstate(all="ignore"):  # non-finite inputs are detected at the end
+                return self._run(a, b)
+        finally:
+            # the plans must not keep the caller's array alive (or block its resize)
+            for fwd, rows, S in self.release:
+                fwd.update_arrays(rows, S)
 
     def _run(self, a, b):
         if self.swap:
@@ -275,17 +284,17 @@ def _decide(n, k, mode, dtype, threads, planner, method, block):
     p = _strategy.choose((n,), (k,), (0,), [window], dtype=dtype, threads=threads)
     engine = p.method if method == "auto" else method
     if engine == "fft":
-        size = p.params["fshape"][0] if p.method == "fft" else _strategy.lean_fft_len(
-            n, k, window, dtype=dtype, threads=threads)
+        size = (p.candidates.get("fft") or {}).get("fshape", [None])[0] or \
+            _strategy.lean_fft_len(n, k, window, dtype=dtype, threads=threads)
         cls = _FFTJob
     elif engine == "oa":
         size = (p.candidates.get("oa") or {}).get("block") or _strategy.oa_block_size(
             min(n, k), window[1] - window[0], dtype=dtype, threads=threads, lean=True)
+        if block is not None:
+            size = int(block)
         cls = _OAJob
     else:
         return None
-    if block is not None:
-        size = int(block)
     if threads > 1 and size < _plans.THREADS_MIN_SIZE:
         threads = 1  # thread start-up costs more than it saves on small transforms
     args = (n, k, size, window, dtype, threads, planner)
@@ -297,9 +306,10 @@ def convolve(in1: np.ndarray, in2: np.ndarray, mode: str, method: str = "auto",
     """The 1-D convolution of two float/complex ndarrays, or None (take the general path).
 
     ``method`` is ``'auto'``, ``'fft'`` or ``'oa'``; ``block`` forces the
-    overlap-save FFT length (benchmarks). ``None`` is returned for anything
-    outside the lean path's scope: other dtypes or modes, very large inputs,
-    inputs with NaN or infinity, a missing pyfftw, or remembered
+    overlap-save FFT length (benchmarks; ignored by the one-FFT engine).
+    ``None`` is returned for anything outside the lean path's scope: other
+    dtypes or modes, very large inputs, inputs with NaN or infinity, a
+    missing pyfftw, or remembered
     ``measure=True`` winners.
     """
     d1, d2 = in1.dtype, in2.dtype
@@ -320,7 +330,7 @@ def convolve(in1: np.ndarray, in2: np.ndarray, mode: str, method: str = "auto",
     if dec is None:  # the direct engine: numpy.convolve
         if mode == "same" and n < k:
             return None
-        if method == "auto" and workers is None and max(n, k) < 2**15:
+        if method == "auto" and workers is None and threads == 1 and max(n, k) < 2**15:
             if len(_strategy.DIRECT_1D) > 4096:
                 _strategy.DIRECT_1D.clear()
             _strategy.DIRECT_1D.add((n, k, mode, d1.char, d2.char))

@@ -59,8 +59,8 @@ METHODS: dict[str, str] = {"direct": "_direct", "fft": "_fft", "oa": "_overlap"}
 
 #: Small 1-D problems the model gives to numpy.convolve, by
 #: ``(n, k, mode, dtype char, dtype char)``: repeated calls skip every other
-#: step (filled by :mod:`fftconv._fast1d`; only shapes under 2**15 samples,
-#: where the thread count cannot change the decision).
+#: step (filled by :mod:`fftconv._fast1d` from one-thread decisions, for
+#: shapes under 2**15 samples: transforms that small always run on one thread).
 DIRECT_1D: set[tuple] = set()
 
 

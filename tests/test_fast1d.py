@@ -237,3 +237,38 @@ def test_read_only_byte_swapped_and_memmapped_inputs(rng, tmp_path):
         for method in ("auto", "fft", "oa"):
             _check(fftconv.convolve(arr, h, method=method), x, h, "full")
     del mm, ro_mm
+
+
+def test_views_at_any_byte_offset(rng):
+    # aligned for their dtype but not to 16 bytes: copied, never refused by FFTW
+    h = rng.standard_normal(101)
+    c = rng.standard_normal(2 * 100_000 + 1)[1:].view(np.complex128)  # 8 mod 16
+    g = np.zeros(200_001, np.float32)[1:].view(np.float64)  # 4 mod 8
+    g[:] = rng.standard_normal(g.size)
+    raw = rng.standard_normal(50_000).tobytes()
+    wav = np.frombuffer(b"\0" * 44 + raw, dtype=np.float64, offset=44)  # a WAV header
+    for x in (c, g, wav):
+        for mode in ("full", "same", "valid"):
+            _check(fftconv.convolve(x, h, mode), x, h, mode)
+            _check(_fast1d.convolve(x, h, mode, "oa", block=512), x, h, mode)
+
+
+def test_jobs_do_not_keep_inputs_alive(rng):
+    import gc
+    import weakref
+
+    x, h = rng.standard_normal(2**18), rng.standard_normal(301)
+    fftconv.convolve(x, h, "valid", method="oa")
+    x.resize(1000, refcheck=True)  # no plan holds a view of it any more
+    y = rng.standard_normal(2**18)
+    ref = weakref.ref(y)
+    fftconv.convolve(y, h, "valid", method="oa")
+    del y
+    gc.collect()
+    assert ref() is None
+
+
+def test_block_applies_to_overlap_save_only(rng):
+    x, h = rng.standard_normal(1000), rng.standard_normal(1000)
+    assert _fast1d.convolve(x, h, "full", "fft", block=1200).shape == (1999,)
+    _check(_fast1d.convolve(x, h, "same", "fft", block=1200), x, h, "same")
