@@ -272,3 +272,21 @@ def test_block_applies_to_overlap_save_only(rng):
     x, h = rng.standard_normal(1000), rng.standard_normal(1000)
     assert _fast1d.convolve(x, h, "full", "fft", block=1200).shape == (1999,)
     _check(_fast1d.convolve(x, h, "same", "fft", block=1200), x, h, "same")
+
+
+@pytest.mark.parametrize("inplace", [True, False])
+@pytest.mark.parametrize("dtype", FLOAT_DTYPES)
+def test_fft_job_in_and_out_of_place(inplace, dtype, monkeypatch, rng):
+    monkeypatch.setattr(_fast1d, "INPLACE_MIN", 1 if inplace else 2**40)
+    monkeypatch.setattr(_fast1d, "INPLACE_MAX_SMALL", 0)
+    _fast1d.forget()
+    x, h = make_array(rng, 3001, dtype), make_array(rng, 700, dtype)
+    for mode in ("full", "same", "valid"):
+        for _ in range(2):  # the second call reuses the job: padding must be clean again
+            _check(_fast1d.convolve(x, h, mode, "fft"), x, h, mode)
+            _check(_fast1d.convolve(h, x, mode, "fft"), h, x, mode)
+    bad = x.copy()
+    bad[5] = np.nan
+    assert _fast1d.convolve(bad, h, "full", "fft") is None
+    _check(_fast1d.convolve(x, h, "full", "fft"), x, h, "full")
+    _fast1d.forget()
