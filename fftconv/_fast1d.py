@@ -86,10 +86,10 @@ def _spectrum(dtype: np.dtype, n: int) -> tuple[int, np.dtype]:
     return n // 2 + 1, np.result_type(dtype, np.complex64)
 
 
-#: One-FFT jobs of at least this many points transform in place (two buffers
-#: instead of five): measured 1.2-1.4x faster from 2**17 points (memory
-#: traffic), and for small jobs called from a cold cache; 1.1-1.2x slower on
-#: some 3/5-smooth lengths in between.
+#: float64 one-FFT jobs of at least this many points transform in place (two
+#: buffers instead of five): measured 1.05-1.3x faster from 2**17 points
+#: (memory traffic), and for small jobs called from a cold cache; 1.1-1.2x
+#: slower on some 3/5-smooth lengths in between, and for float32.
 INPLACE_MIN, INPLACE_MAX_SMALL = 2**17, 4096
 
 
@@ -106,7 +106,7 @@ class _FFTJob:
         self.n, self.k, self.P = n, k, P
         self.w0, self.w1 = window
         m, cdt = _spectrum(dtype, P)
-        self.inplace = P >= INPLACE_MIN or P <= INPLACE_MAX_SMALL
+        self.inplace = dtype == np.float64 and (P >= INPLACE_MIN or P <= INPLACE_MAX_SMALL)
         if self.inplace:
             per = 2 * m if dtype.kind != "c" else P  # r2c in place: room for the spectrum
             bx, bh = _aligned(per, dtype), _aligned(per, dtype)

@@ -281,6 +281,8 @@ def test_fft_job_in_and_out_of_place(inplace, dtype, monkeypatch, rng):
     monkeypatch.setattr(_fast1d, "INPLACE_MAX_SMALL", 0)
     _fast1d.forget()
     x, h = make_array(rng, 3001, dtype), make_array(rng, 700, dtype)
+    job = _fast1d._FFTJob(3001, 700, 4096, (0, 3700), np.dtype(dtype), 1, "estimate")
+    assert job.inplace == (inplace and np.dtype(dtype) == np.float64)
     for mode in ("full", "same", "valid"):
         for _ in range(2):  # the second call reuses the job: padding must be clean again
             _check(_fast1d.convolve(x, h, mode, "fft"), x, h, mode)
