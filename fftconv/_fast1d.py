@@ -9,10 +9,11 @@ call is a few copies and ``execute()`` calls.
 
 * ``fft``: one transform of the *circular* length that the requested window
   needs, ``max(stop, n + k - 1 - start)``: ``'same'`` and ``'valid'`` pad
-  less than ``'full'``.
+  less than ``'full'``. Large float64 jobs transform in place.
 * ``oa``: overlap-save whose blocks are read in place -- the forward plan's
-  input is a strided view of overlapping rows of one padded copy of the
-  signal -- in batches that stay in cache.
+  input is a strided view of overlapping rows of the caller's array itself;
+  only the first and last batches read a zero-padded copy of their span --
+  in batches that stay in cache.
 
 Non-finite inputs are detected for free: a NaN or infinity anywhere in an
 FFT's input makes *every* output of it non-finite, so one sample per block
