@@ -24,7 +24,7 @@ import os
 import numpy as np
 import scipy.fft
 
-from . import _calibration
+from . import _calibration, _direct1d
 
 # Ladder sizes for F(n): 2**4 ... 2**22.
 LADDER = [2**e for e in range(4, 23, 2)]
@@ -70,6 +70,12 @@ CONSTANTS: dict[str, float] = {
     "tile_overhead": 8_000.0,  # per N-D tile (Python slicing, margin zeroing, 2 executes)
     "tile_passes": 1.2,  # copies/products per tile element, in units of block_elem
     "block_elem": 1.2,  # per real sample of a block: copy in, multiply, copy out (in cache)
+    # the compiled direct loop (fftconv/_cdirect.c), fitted 2026-11-25 on the same machine
+    # (AVX-512 clone) to N = 1e4 .. 1e6 with 3 .. 64 taps: per output and per tap-output
+    "cdirect_out_f64": 0.3,
+    "cdirect_mac_f64": 0.068,
+    "cdirect_out_f32": 0.15,
+    "cdirect_mac_f32": 0.034,
     "np_convolve_mac_short": 0.32,  # numpy.convolve, kernel < 64 taps, per multiply-add
     "np_convolve_mac_long": 0.08,  # numpy.convolve, kernel >= 64 taps
     "ndimage_mac": 0.5,  # scipy.ndimage.correlate, per multiply-add
@@ -200,6 +206,9 @@ def direct_time(shape1, shape2, windows, dtype) -> float:
     macs = out * ksize
     dtype = np.dtype(dtype)
     cfac = 4.0 if dtype.kind == "c" else 1.0
+    if len(shape1) == 1 and _direct1d.uses_compiled(shape1[0], shape2[0], dtype):
+        bits = "f32" if dtype.itemsize == 4 else "f64"
+        return 2e-6 + out * (_ns("cdirect_out_" + bits) + ksize * _ns("cdirect_mac_" + bits))
     if len(shape1) == 1 and dtype.kind != "O":
         per = _ns("np_convolve_mac_short") if ksize < 64 else _ns("np_convolve_mac_long")
         full = (shape1[0] + shape2[0] - 1) * ksize

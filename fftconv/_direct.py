@@ -6,7 +6,10 @@ the caller's mode asks for (``full``: ``[0, n + m - 1)``).
 
 Three paths, fastest first:
 
-* 1-D: :func:`numpy.convolve` (compiled, vectorised).
+* 1-D: a compiled loop for float32/float64 (``_cdirect.c``: a tile of
+  outputs in vector registers, one kernel tap at a time; 2-5x faster than
+  :func:`numpy.convolve` from about 7 taps), else :func:`numpy.convolve`
+  (complex inputs, or fftconv built without a C compiler).
 * N-D floating point: :func:`scipy.ndimage.correlate` on the zero-padded
   window (compiled; accumulates in double precision).
 * everything else (integers, bool, objects such as ``Fraction``): a sum of
@@ -22,6 +25,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import scipy.ndimage
+
+from ._direct1d import compiled_window
 
 _NDIMAGE_TYPES = {np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128)}
 
@@ -84,6 +89,9 @@ def convolve_window(
     if x.ndim == 1:
         (start, stop), = windows
         n, k = x.shape[0], h.shape[0]
+        out = compiled_window(x, h, start, stop)
+        if out is not None:
+            return out
         if start == 0 and stop == n + k - 1:
             return np.convolve(x, h, mode="full")
         if start == k - 1 and stop == n:

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import _measure, _nonfinite, _strategy
 from ._config import get_planner, resolve_workers
+from ._direct1d import np_convolve
 from ._validate import (
     as_array,
     check_axes,
@@ -212,7 +213,7 @@ _strategy_modes = ("full", "same", "valid")
 
 def _small_1d(in1: np.ndarray, in2: np.ndarray, mode, method,
               workers=None) -> np.ndarray | None:
-    """numpy.convolve for 1-D float/complex problems, else None (general path).
+    """The 1-D direct engine for float/complex problems, else None (general path).
 
     ``method='direct'`` always; ``'auto'`` where the (cached) cost model picks
     the direct engine. Usually the lean path (:mod:`fftconv._fast1d`) has
@@ -235,7 +236,7 @@ def _small_1d(in1: np.ndarray, in2: np.ndarray, mode, method,
         if _strategy.choose(s1, s2, [0], windows, dtype=np.result_type(in1.dtype, in2.dtype),
                             threads=threads).method != "direct":
             return None
-    return np.convolve(in1, in2, mode)
+    return np_convolve(in1, in2, mode)
 
 
 def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.ndarray:

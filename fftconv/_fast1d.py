@@ -34,6 +34,7 @@ import numpy as np
 
 from . import _measure, _plans, _strategy
 from ._config import get_planner, resolve_workers
+from ._direct1d import np_convolve
 
 #: Result dtype for the input dtype pairs the lean path serves.
 _KINDS = {np.dtype(c) for c in "fdFD"}
@@ -355,14 +356,14 @@ def convolve(in1: np.ndarray, in2: np.ndarray, mode: str, method: str = "auto",
             _decisions.clear()
         dec = _decisions[key] = _decide(n, k, mode, np.result_type(d1, d2), threads,
                                         key[6], method, block)
-    if dec is None:  # the direct engine: numpy.convolve
+    if dec is None:  # the direct engine (compiled loop or numpy.convolve)
         if mode == "same" and n < k:
             return None
         if method == "auto" and workers is None and threads == 1 and max(n, k) < 2**15:
             if len(_strategy.DIRECT_1D) > 4096:
                 _strategy.DIRECT_1D.clear()
             _strategy.DIRECT_1D.add((n, k, mode, d1.char, d2.char))
-        return np.convolve(in1, in2, mode)
+        return np_convolve(in1, in2, mode)
     cls, jkey, args = dec
     job = _job(jkey)
     if job is None:

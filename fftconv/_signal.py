@@ -14,6 +14,7 @@ import numpy as np
 
 from . import _measure, _strategy
 from ._config import resolve_workers
+from ._direct1d import np_convolve
 from ._dispatch import (
     _choose,
     _conv_all_axes,
@@ -128,7 +129,7 @@ def convolve(in1, in2, mode: str = "full", method: str = "auto", *,
         if (workers is None and method == "auto" and not _measure._winners
                 and (in1.shape[0], in2.shape[0], mode, in1.dtype.char, in2.dtype.char)
                 in _strategy.DIRECT_1D):
-            return np.convolve(in1, in2, mode)  # a small shape seen before: no set-up
+            return np_convolve(in1, in2, mode)  # a small shape seen before: no set-up
         out = _fast_1d(in1, in2, mode, method, workers)
         if out is not None:
             return out
@@ -180,7 +181,7 @@ def correlate(in1, in2, mode: str = "full", method: str = "auto", *,
         if (workers is None and method == "auto" and not _measure._winners
                 and (in1.shape[0], rev.shape[0], mode, in1.dtype.char, rev.dtype.char)
                 in _strategy.DIRECT_1D):
-            return np.convolve(in1, rev, mode)
+            return np_convolve(in1, rev, mode)
         out = _fast_1d(in1, rev, mode, method, workers)
         if out is not None:
             return out
@@ -195,7 +196,7 @@ _lazy: dict = {}
 
 
 def _fast_1d(in1: np.ndarray, in2: np.ndarray, mode, method, workers) -> np.ndarray | None:
-    """The lean paths for 1-D ndarrays (cached jobs, numpy.convolve), or None."""
+    """The lean paths for 1-D ndarrays (cached jobs, the direct loop), or None."""
     out = None
     if method in ("auto", "fft", "oa"):
         fast = _lazy.get("fast1d")

@@ -90,7 +90,7 @@ def test_tiny_1d_problems_are_direct():
 
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
 def test_small_1d_follows_the_model(mode):
-    # the numpy.convolve fallback answers exactly where the model says 'direct'
+    # the direct fallback answers exactly where the model says 'direct'
     rng = np.random.default_rng(0)
     for n, k in ((1000, 3), (1000, 301), (30, 2000), (400, 400)):
         x, h = rng.standard_normal(n), rng.standard_normal(k)
@@ -102,8 +102,9 @@ def test_small_1d_follows_the_model(mode):
         w = _dispatch._windows(mode, s1, s2, (0,), 1)
         direct = _strategy.choose(s1, s2, [0], w, dtype=np.float64).method == "direct"
         assert (out is not None) == direct, (n, k)
-        if out is not None:
-            np.testing.assert_array_equal(out, np.convolve(x, h, mode))
+        if out is not None:  # the compiled loop sums in another order than numpy
+            bound = np.convolve(abs(x), abs(h), mode) * min(n, k) * np.finfo(float).eps
+            np.testing.assert_array_less(abs(out - np.convolve(x, h, mode)), bound + 1e-300)
 
 
 def test_fast_path_results_match_scipy():

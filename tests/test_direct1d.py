@@ -1,0 +1,201 @@
+"""The compiled direct 1-D loop (fftconv/_cdirect.c) and its Python wrapper."""
+
+import shutil
+import sys
+import threading
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fftconv
+from fftconv import _direct1d
+from fftconv._direct1d import compiled_window, np_convolve
+
+needs_compiled = pytest.mark.skipif(not _direct1d.COMPILED, reason="built without a C compiler")
+MODES = ["full", "same", "valid"]
+
+
+def _reference(x, h):
+    """Full convolution in extended precision, summing only the existing products."""
+    x = x.astype(np.longdouble)
+    h = h.astype(np.longdouble)
+    out = np.zeros(x.size + h.size - 1, np.longdouble)
+    for j, c in enumerate(h):
+        out[j:j + x.size] += c * x
+    return out
+
+
+def _window(mode, n, k):
+    lo, hi = min(n, k), max(n, k)
+    if mode == "full":
+        return 0, n + k - 1
+    if mode == "same":
+        return (lo - 1) // 2, (lo - 1) // 2 + hi
+    return lo - 1, hi
+
+
+def _tolerance(x, h, dtype, mode):
+    """Error bound of a k-term sum: k * eps * sum |x||h| per output."""
+    start, stop = _window(mode, x.size, h.size)
+    mags = _reference(abs(x), abs(h))[start:stop].astype(np.float64)
+    return 2 * min(x.size, h.size) * np.finfo(dtype).eps * mags + np.finfo(dtype).tiny
+
+
+def test_compiled_loop_is_built_where_a_compiler_exists():
+    if sys.platform != "linux" or shutil.which("cc") is None:
+        pytest.skip("no C compiler here")
+    assert _direct1d.COMPILED, (
+        "fftconv/_cdirect.c was not built: install with `pip install -e .` so that the "
+        "source tree the tests import carries the compiled module")
+
+
+@needs_compiled
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("n, k", [
+    (1, 1), (5, 1), (7, 7), (8, 3), (31, 31), (32, 1), (33, 2), (64, 8), (65, 9),
+    (100, 31), (129, 64), (200, 3), (1000, 37), (3, 40), (10, 300), (8192, 5), (9000, 100),
+])
+def test_matches_reference(n, k, mode, dtype):
+    rng = np.random.default_rng(n * 1000 + k)
+    x = rng.standard_normal(n).astype(dtype)
+    h = rng.standard_normal(k).astype(dtype)
+    start, stop = _window(mode, n, k)
+    big, small = (x, h) if n >= k else (h, x)
+    got = compiled_window(big, small, start, stop)
+    assert got.dtype == dtype and got.shape == (stop - start,)
+    want = _reference(x, h)[start:stop]
+    err = abs(got.astype(np.longdouble) - want).astype(np.float64)
+    assert np.all(err <= _tolerance(x, h, dtype, mode)), float(err.max())
+    if mode != "same" or n >= k:
+        assert np.allclose(np_convolve(x, h, mode), np.convolve(x, h, mode),
+                           rtol=0, atol=float(_tolerance(x, h, dtype, mode).max()))
+
+
+@needs_compiled
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_integer_valued_inputs_are_exact(dtype):
+    # sums of small integers are exact in any order: the result is bit-for-bit numpy's
+    rng = np.random.default_rng(1)
+    x = rng.integers(-50, 50, 5000).astype(dtype)
+    h = rng.integers(-50, 50, 45).astype(dtype)
+    for mode in MODES:
+        np.testing.assert_array_equal(np_convolve(x, h, mode), np.convolve(x, h, mode))
+
+
+@needs_compiled
+def test_nonfinite_footprint_is_numpys():
+    # only the existing products are formed: inf in the kernel meets no padding zeros
+    x = np.arange(1.0, 201.0)
+    x[[0, 57, 58, 199]] = [np.inf, np.nan, -np.inf, np.inf]
+    x[100:110] = 0.0
+    h = np.ones(20)
+    h[[0, 19]] = [np.inf, -np.inf]
+    for a, b in ((x, h), (h, x)):
+        for mode in MODES:
+            if mode == "same" and a.size < b.size:
+                continue
+            got, want = np_convolve(a, b, mode), np.convolve(a, b, mode)
+            np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+            np.testing.assert_array_equal(np.isposinf(got), np.isposinf(want))
+            np.testing.assert_array_equal(np.isneginf(got), np.isneginf(want))
+    assert fftconv.convolve(np.array([1.0, np.inf] + [1.0] * 30), np.ones(9))[-1] == 1.0
+
+
+@needs_compiled
+def test_awkward_inputs_are_handled_and_not_modified():
+    rng = np.random.default_rng(2)
+    base = rng.standard_normal(20001)
+    h = rng.standard_normal(25)
+    want = np.convolve(base[::2], h)
+    tol = float(_tolerance(base[::2], h, np.float64, "full").max())
+    raw = np.zeros(base[::2].size * 8 + 1, np.uint8)
+    unaligned = raw[1:].view(np.float64)
+    unaligned[:] = base[::2]
+    swapped = base[::2].astype(">f8")
+    readonly = base[::2].copy()
+    readonly.flags.writeable = False
+    for x in (base[::2], unaligned, swapped, readonly):
+        before = x.copy()
+        np.testing.assert_allclose(np_convolve(x, h, "full"), want, rtol=0, atol=tol)
+        np.testing.assert_array_equal(x, before)
+    mixed = np_convolve(base[::2].astype(np.float32), h, "full")
+    assert mixed.dtype == np.float64
+    assert np_convolve(base[::2].astype(np.float32), h.astype(np.float32), "full").dtype \
+        == np.float32
+
+
+@needs_compiled
+def test_bad_calls_into_the_module_raise():
+    from fftconv import _cdirect
+
+    x, h, y = np.ones(10), np.ones(3), np.empty(12)
+    with pytest.raises(ValueError, match="'d' or 'f'"):
+        _cdirect.convolve("q", x, h, y, 0)
+    with pytest.raises(ValueError, match="len"):
+        _cdirect.convolve("d", h, x, y, 0)  # kernel longer than the signal
+    with pytest.raises(ValueError, match="start"):
+        _cdirect.convolve("d", x, h, y, 1)  # window past the end
+    with pytest.raises(ValueError, match="whole numbers"):
+        _cdirect.convolve("d", x, h, np.empty(3, np.float32), 0)
+    with pytest.raises((BufferError, TypeError, ValueError)):
+        _cdirect.convolve("d", np.ones(20)[::2], h, y, 0)  # not contiguous
+    readonly = np.empty(12)
+    readonly.flags.writeable = False
+    with pytest.raises((BufferError, TypeError)):
+        _cdirect.convolve("d", x, h, readonly, 0)
+
+
+@needs_compiled
+def test_threads_run_concurrently_with_correct_results():
+    rng = np.random.default_rng(3)
+    xs = [rng.standard_normal(200_000) for _ in range(4)]
+    h = rng.standard_normal(31)
+    results = [None] * 4
+
+    def work(i):
+        results[i] = np_convolve(xs[i], h, "same")
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for x, got in zip(xs, results):
+        np.testing.assert_allclose(got, np.convolve(x, h, "same"), rtol=0, atol=1e-11)
+
+
+def test_without_the_compiled_module_numpy_serves(monkeypatch):
+    monkeypatch.setattr(_direct1d, "_cdirect", None)
+    monkeypatch.setattr(_direct1d, "COMPILED", False)
+    x, h = np.arange(20000.0), np.arange(31.0)
+    np.testing.assert_array_equal(np_convolve(x, h, "valid"), np.convolve(x, h, "valid"))
+    assert compiled_window(x, h, 0, 10) is None
+    assert not _direct1d.uses_compiled(20000, 31, np.float64)
+
+
+def test_compiled_loop_is_used_where_the_model_says():
+    assert not _direct1d.uses_compiled(10**6, 31, np.complex128)
+    assert not _direct1d.uses_compiled(100, 3, np.float64)  # numpy's call is cheaper
+    if _direct1d.COMPILED:
+        assert _direct1d.uses_compiled(10**6, 31, np.float64)
+        assert _direct1d.uses_compiled(1000, 31, np.float32)
+        assert fftconv.plan(10**6, 31).method == "direct"
+
+
+@needs_compiled
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 300), k=st.integers(1, 300), mode=st.sampled_from(MODES),
+       single=st.booleans(), seed=st.integers(0, 2**16))
+def test_property_against_numpy(n, k, mode, single, seed):
+    dtype = np.float32 if single else np.float64
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal(n).astype(dtype)
+    h = rng.standard_normal(k).astype(dtype)
+    start, stop = _window(mode, n, k)
+    big, small = (x, h) if n >= k else (h, x)
+    got = compiled_window(big, small, start, stop)
+    err = abs(got.astype(np.longdouble) - _reference(x, h)[start:stop]).astype(np.float64)
+    assert np.all(err <= _tolerance(x, h, dtype, mode))
