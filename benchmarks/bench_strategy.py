@@ -200,8 +200,9 @@ def bench_float32(quick: bool):
             continue
         x, h = RNG.standard_normal(n), RNG.standard_normal(m)
         x32, h32 = x.astype(np.float32), h.astype(np.float32)
-        t64 = time_call(lambda: fftconv.convolve(x, h), repeat=3)
-        t32 = time_call(lambda: fftconv.convolve(x32, h32), repeat=3)
+        t = compare({"f64": lambda: fftconv.convolve(x, h),
+                     "f32": lambda: fftconv.convolve(x32, h32)}, repeat=9, budget=20.0)
+        t64, t32 = t["f64"], t["f32"]
         rows.append([n, m, f"{t64 * 1e3:.2f}", f"{t32 * 1e3:.2f}", f"{t32 / t64:.2f}"])
         print(rows[-1], flush=True)
     print("\nfloat32 vs float64 at large N (ms)")

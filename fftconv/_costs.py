@@ -57,6 +57,12 @@ CONSTANTS: dict[str, float] = {
     # ... and from NON_POW2_LARGE points on, where FFTW_ESTIMATE's power-of-two plans are
     # the slower ones (refitted 2026-11-25: forward + inverse, 56 sizes 160 .. 1.9M)
     "non_pow2_large": 0.85,
+    # ... but not in single precision, where powers of two stay the faster plans (lean
+    # overlap-save blocks 4096 .. 245760, fitted 2026-11-25: 36 sizes, K = L/8) up to
+    # SINGLE_POW2_SLOW points; from there on (forward + inverse pairs 2**19 .. 2**22
+    # against smooth neighbours 8 % below and 10 % above) they are the slower ones too
+    "non_pow2_large_single": 1.1,
+    "non_pow2_huge_single": 0.8,
     "batch_out_of_cache": 2.0,  # batched FFTs beyond 2 MiB vs the ladder (factor)
     # N-D tiles, refitted 2026-11-25 on the same machine: 1024x1024 'same' with 9/31/101
     # kernels, 6-10 tile shapes each (32x64 ... 1024x256) plus blocks and full FFT, medians
@@ -88,6 +94,8 @@ CONSTANTS: dict[str, float] = {
 
 #: Transform length from which 3/5/7-smooth sizes beat powers of two per n log n.
 NON_POW2_LARGE = 8192
+#: ... and the length from which they do so in single precision as well.
+SINGLE_POW2_SLOW = 2**19
 
 #: 1-D float/complex problems up to this many samples take the lean path
 #: (:mod:`fftconv._fast1d`); larger ones the general, memory-lean engines.
@@ -148,13 +156,22 @@ def fft_time_1d(n: int, dtype, threads: int = 1) -> float:
     """:func:`fft_time` for one 1-D transform of ``n`` points.
 
     From :data:`NON_POW2_LARGE` points on, 3/5/7-smooth lengths cost
-    ``non_pow2_large`` (< 1) times the power-of-two rate: there FFTW_ESTIMATE's
-    power-of-two plans are the slower ones.
+    ``non_pow2_large`` (< 1) times the power-of-two rate in double precision,
+    where FFTW_ESTIMATE's power-of-two plans are the slower ones, and
+    ``non_pow2_large_single`` (> 1) in single precision below
+    :data:`SINGLE_POW2_SLOW` points (``non_pow2_huge_single`` from there on).
     """
     if n < NON_POW2_LARGE or n & (n - 1) == 0:
         return fft_time(n, dtype, threads)
-    return _fft_time_cached(int(n), _fft_kind(dtype), int(threads)) * \
-        CONSTANTS["non_pow2_large"]
+    return _fft_time_cached(int(n), _fft_kind(dtype), int(threads)) * _non_pow2_large(dtype, n)
+
+
+def _non_pow2_large(dtype, n: int) -> float:
+    """Factor for a 3/5/7-smooth FFT of ``n >= NON_POW2_LARGE`` points against the
+    power-of-two rate, per precision."""
+    if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.complex64)):
+        return CONSTANTS["non_pow2_large"]
+    return CONSTANTS["non_pow2_large_single" if n < SINGLE_POW2_SLOW else "non_pow2_huge_single"]
 
 
 def fast_len16(n: int, real: bool = True) -> int:
@@ -354,7 +371,7 @@ def _oa_block_time(L: int, dtype, lean: bool = False) -> float:
     y = math.log2(ys[i]) + (lx - x0) / (x1 - x0) * (math.log2(ys[i + 1]) - math.log2(ys[i]))
     t = 2.0**y * 1e-9
     if L & (L - 1):
-        t *= CONSTANTS["non_pow2" if L < NON_POW2_LARGE or not lean else "non_pow2_large"]
+        t *= CONSTANTS["non_pow2"] if L < NON_POW2_LARGE or not lean else _non_pow2_large(dtype, L)
     return t * (2.2 if dtype.kind == "c" else 1.0)
 
 

@@ -165,6 +165,17 @@ def test_oa_block_size_is_fftw_friendly_and_beats_neighbours():
                 assert c <= _strategy.oa_cost(k, other, 4_000_000, np.float64) + 1e-12
 
 
+def test_single_precision_prefers_powers_of_two_below_2_19():
+    # measured: FFTW_ESTIMATE's float32 powers of two are the fast plans up to
+    # 2**18 points, the slow ones from 2**20 (as float64's are from 8192)
+    L32 = _strategy.oa_block_size(3001, 4_000_000, dtype=np.float32, lean=True)
+    assert L32 & (L32 - 1) == 0, L32
+    assert _strategy.good_size(31_000, real=True, dtype=np.float32) == 2**15
+    assert _strategy.good_size(31_000, real=True, dtype=np.float64) < 2**15
+    big = _strategy.good_size(2_000_000, real=True, dtype=np.float32)
+    assert big & (big - 1) != 0, big
+
+
 def test_good_size_is_smooth_and_large_enough():
     for n in (17, 1000, 1023, 1025, 78_000, 999_999):
         g = _strategy.good_size(n, real=True)
