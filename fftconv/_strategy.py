@@ -57,7 +57,7 @@ MARGIN = 1.10
 METHODS: dict[str, str] = {"direct": "_direct", "fft": "_fft", "oa": "_overlap"}
 
 
-#: Small 1-D problems the model gives to numpy.convolve, by
+#: Small 1-D problems the model gives to the direct engine, by
 #: ``(n, k, mode, dtype char, dtype char)``: repeated calls skip every other
 #: step (filled by :mod:`fftconv._fast1d` from one-thread decisions, for
 #: shapes under 2**15 samples: transforms that small always run on one thread).
