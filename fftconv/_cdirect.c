@@ -84,6 +84,7 @@ DEFINE_KERNEL(convolve_f32, float, 64)
 static PyObject *
 py_convolve(PyObject *self, PyObject *args)
 {
+    (void)self;
     int code;
     Py_buffer x, h, y;
     Py_ssize_t start;
@@ -134,6 +135,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_cdirect",
     "Compiled direct 1-D convolution for short kernels (see fftconv._direct).", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC
