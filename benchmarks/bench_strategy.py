@@ -32,7 +32,7 @@ import scipy.ndimage  # noqa: E402
 import scipy.signal  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
-from _util import compare, geomean, table, time_call  # noqa: E402
+from _util import compare, geomean, table  # noqa: E402
 
 import fftconv  # noqa: E402
 from fftconv import _fast1d, _overlap, _strategy  # noqa: E402

@@ -22,7 +22,8 @@ from ._cache import atomic_write, cache_dir, persistence_enabled
 
 FORMAT = 1
 _lock = threading.Lock()
-#: per thread count: ``{"fft_ns": ladder, "oa_lean_ns": table or None}``, or None
+#: per thread count: ``{"fft_ns": ladder, "oa_lean_ns": table or None,
+#: "direct_scale": {dtype name: factor} or None}``, or None
 _tables: dict[int, dict | None] = {}
 
 
@@ -63,7 +64,11 @@ def _load(threads: int) -> dict | None:
         if oa is not None:
             for kind in OA_BLOCK_NS_LEAN[1]:
                 _check_values(oa[kind], len(OA_BLOCK_NS_LEAN[0]), f"oa_lean_ns {kind}")
-        return {"fft_ns": table, "oa_lean_ns": oa}
+        scale = data.get("direct_scale")  # optional, as oa_lean_ns
+        if scale is not None:
+            for name in ("float64", "float32"):
+                _check_values([scale[name]], 1, f"direct_scale {name}")
+        return {"fft_ns": table, "oa_lean_ns": oa, "direct_scale": scale}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         warnings.warn(f"ignoring corrupt or foreign calibration file {str(path)!r} ({exc}); "
                       "run fftconv.calibrate() to rebuild it", RuntimeWarning, stacklevel=4)
@@ -91,6 +96,38 @@ def oa_table(threads: int = 1) -> dict | None:
     table(threads)  # loads the file once
     entry = _tables.get(threads)
     return None if entry is None else entry["oa_lean_ns"]
+
+
+def direct_scale(dtype, threads: int = 1) -> float:
+    """This machine's speed of the compiled direct loop against the shipped constants (1.0
+    when not calibrated)."""
+    table(threads)
+    entry = _tables.get(threads)
+    scale = None if entry is None else entry.get("direct_scale")
+    return 1.0 if scale is None else float(scale.get(np.dtype(dtype).name, 1.0))
+
+
+def _measure_direct(reps: int) -> dict[str, float] | None:
+    """Measured / shipped-predicted time of the compiled direct loop (2**18 x 31 taps)."""
+    from . import _direct1d
+    from ._costs import direct_loop_time
+
+    if not _direct1d.COMPILED:
+        return None
+    rng = np.random.default_rng(0)
+    out = {}
+    for name in ("float64", "float32"):
+        x = rng.standard_normal(2**18).astype(name)
+        h = rng.standard_normal(31).astype(name)
+        _direct1d.np_convolve(x, h, "full")
+        ts = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            _direct1d.np_convolve(x, h, "full")
+            ts.append(time.perf_counter() - t0)
+        predicted = direct_loop_time(x.size + h.size - 1, h.size, np.dtype(name), scale=1.0)
+        out[name] = float(min(max(np.median(ts) / predicted, 0.05), 20.0))
+    return out
 
 
 #: Block lengths at which calibrate() times lean overlap-save; the shipped
@@ -135,8 +172,9 @@ def calibrate(*, workers: int | None = None, save: bool = True, budget: float = 
 
     Times one pre-planned FFTW transform per ladder size (16 to 4M points) for
     real/complex, single/double precision, within about ``budget`` seconds,
-    and (for one thread) the lean overlap-save engine at four block lengths,
-    which rescale its shipped per-block table; stores the result in the user
+    (for one thread) the lean overlap-save engine at four block lengths,
+    which rescale its shipped per-block table, and the compiled direct loop
+    (2**18 samples, 31 taps), which rescales its per-tap constants; stores the result in the user
     cache directory (unless ``save=False`` or ``FFTCONV_PERSIST=0``).
     ``method='auto'`` uses it from then on, in this and later processes.
 
@@ -199,10 +237,11 @@ def calibrate(*, workers: int | None = None, save: bool = True, budget: float = 
         _plans.clear_cache()
         result[kind] = vals
     with _lock:  # in use from here on (the probes below plan with it, not with a file)
-        _tables[threads] = {"fft_ns": result, "oa_lean_ns": None}
+        _tables[threads] = {"fft_ns": result, "oa_lean_ns": None, "direct_scale": None}
     oa = _measure_oa_lean(reps=3) if threads == 1 and _plans.fftw_available() else None
+    direct = _measure_direct(reps=7)
     with _lock:
-        _tables[threads] = {"fft_ns": result, "oa_lean_ns": oa}
+        _tables[threads] = {"fft_ns": result, "oa_lean_ns": oa, "direct_scale": direct}
     from . import _strategy
 
     _strategy._reset()
@@ -211,6 +250,8 @@ def calibrate(*, workers: int | None = None, save: bool = True, budget: float = 
                    "date": time.strftime("%Y-%m-%d"), "ladder": LADDER, "fft_ns": result}
         if oa is not None:
             payload["oa_lean_ns"] = oa
+        if direct is not None:
+            payload["direct_scale"] = direct
         atomic_write(_path(threads), json.dumps(payload, indent=1).encode())
     return result
 

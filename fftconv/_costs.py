@@ -77,11 +77,13 @@ CONSTANTS: dict[str, float] = {
     "tile_passes": 1.2,  # copies/products per tile element, in units of block_elem
     "block_elem": 1.2,  # per real sample of a block: copy in, multiply, copy out (in cache)
     # the compiled direct loop (fftconv/_cdirect.c), fitted 2026-11-25 on the same machine
-    # (AVX-512 clone) to N = 1e4 .. 1e6 with 3 .. 64 taps: per output and per tap-output
-    "cdirect_out_f64": 0.3,
-    "cdirect_mac_f64": 0.068,
-    "cdirect_out_f32": 0.15,
-    "cdirect_mac_f32": 0.034,
+    # (AVX-512 clone) to N = 2**14 .. 2**22 with 3 .. 64 taps: per output and per
+    # tap-output (within 20 % up to 2**20 samples; at 4M float64 outputs, memory-bound
+    # with up to 7 taps, up to 2x more)
+    "cdirect_out_f64": 0.26,
+    "cdirect_mac_f64": 0.058,
+    "cdirect_out_f32": 0.13,
+    "cdirect_mac_f32": 0.029,
     "np_convolve_mac_short": 0.32,  # numpy.convolve, kernel < 64 taps, per multiply-add
     "np_convolve_mac_long": 0.08,  # numpy.convolve, kernel >= 64 taps
     "ndimage_mac": 0.5,  # scipy.ndimage.correlate, per multiply-add
@@ -224,8 +226,7 @@ def direct_time(shape1, shape2, windows, dtype) -> float:
     dtype = np.dtype(dtype)
     cfac = 4.0 if dtype.kind == "c" else 1.0
     if len(shape1) == 1 and _direct1d.uses_compiled(shape1[0], shape2[0], dtype):
-        bits = "f32" if dtype.itemsize == 4 else "f64"
-        return 2e-6 + out * (_ns("cdirect_out_" + bits) + ksize * _ns("cdirect_mac_" + bits))
+        return direct_loop_time(out, ksize, dtype)
     if len(shape1) == 1 and dtype.kind != "O":
         per = _ns("np_convolve_mac_short") if ksize < 64 else _ns("np_convolve_mac_long")
         full = (shape1[0] + shape2[0] - 1) * ksize
@@ -233,6 +234,20 @@ def direct_time(shape1, shape2, windows, dtype) -> float:
     if dtype.kind in "fc" and dtype.itemsize <= 16:
         return 10e-6 + macs * _ns("ndimage_mac") * cfac + out * _ns("ndimage_out")
     return ksize * _ns("loop_tap") + macs * _ns("loop_elem") * cfac
+
+
+def direct_loop_time(out: int, k: int, dtype, *, scale: float | None = None) -> float:
+    """Predicted seconds of the compiled 1-D direct loop: ``out`` outputs of ``k`` taps.
+
+    ``scale`` (default: this machine's, from :func:`fftconv.calibrate`)
+    multiplies the shipped per-output and per-tap constants.
+    """
+    dtype = np.dtype(dtype)
+    if scale is None:
+        scale = _calibration.direct_scale(dtype)
+    bits = "f32" if dtype.itemsize == 4 else "f64"
+    per = _ns("cdirect_out_" + bits) + k * _ns("cdirect_mac_" + bits)
+    return 2e-6 + out * per * scale
 
 
 def fft_sizes(shape1, shape2, axes, *, real: bool, dtype=np.float64, threads=1) -> list[int]:

@@ -188,6 +188,48 @@ def test_calibrate_measures_the_overlap_table(cache):
     assert saved["oa_lean_ns"] == table
 
 
+@pytest.mark.parametrize("scale", [
+    {"float64": 0.0, "float32": 1.0}, {"float64": "fast", "float32": 1.0},
+    {"float64": 1.0}, "fast", {"float64": float("inf"), "float32": 1.0},
+], ids=["zero", "string", "missing-dtype", "not-a-table", "inf"])
+def test_calibration_with_bad_direct_scale(cache, scale):
+    data = _calibration_file(cache)
+    data["direct_scale"] = scale
+    _calibration._path(1).write_text(json.dumps(data).replace("Infinity", "1e999"))
+    with pytest.warns(RuntimeWarning, match="calibration"):
+        assert _calibration.table(1) is None
+    assert _calibration.direct_scale("float64") == 1.0
+    _check_still_works()
+
+
+def test_calibrated_direct_scale_is_used(cache):
+    import numpy as np
+
+    from fftconv import _costs
+
+    data = _calibration_file(cache)
+    shipped = _costs.direct_loop_time(10**5, 31, np.float64)
+    data["direct_scale"] = {"float64": 2.0, "float32": 0.5}
+    _calibration._path(1).write_text(json.dumps(data))
+    _calibration.forget()
+    assert _costs.direct_loop_time(10**5, 31, np.float64) == pytest.approx(
+        2e-6 + (shipped - 2e-6) * 2.0)
+    assert _calibration.direct_scale(np.float32) == 0.5
+
+
+def test_calibrate_measures_the_direct_loop(cache):
+    from fftconv import _direct1d
+
+    fftconv.calibrate(budget=0.05)
+    saved = json.loads(_calibration._path(1).read_text())
+    if not _direct1d.COMPILED:
+        assert "direct_scale" not in saved
+        return
+    assert set(saved["direct_scale"]) == {"float64", "float32"}
+    assert all(0.05 <= v <= 20 for v in saved["direct_scale"].values())
+    assert _calibration.direct_scale("float32") == saved["direct_scale"]["float32"]
+
+
 def test_truncated_calibration_file(cache):
     raw = json.dumps(_calibration_file(cache)).encode()
     for n in (len(raw) // 3, len(raw) - 2):
