@@ -98,13 +98,13 @@ def oa_table(threads: int = 1) -> dict | None:
     return None if entry is None else entry["oa_lean_ns"]
 
 
-def direct_scale(dtype, threads: int = 1) -> float:
-    """This machine's speed of the compiled direct loop against the shipped constants (1.0
-    when not calibrated)."""
+def direct_scale(dtype, threads: int = 1) -> float | None:
+    """This machine's time of the compiled direct loop over the shipped constants' prediction
+    (None when not calibrated)."""
     table(threads)
     entry = _tables.get(threads)
     scale = None if entry is None else entry.get("direct_scale")
-    return 1.0 if scale is None else float(scale.get(np.dtype(dtype).name, 1.0))
+    return None if scale is None else float(scale[np.dtype(dtype).name])
 
 
 def _measure_direct(reps: int) -> dict[str, float] | None:

@@ -14,7 +14,8 @@
  *
  * On x86-64 Linux with GCC the kernels are compiled three times (AVX-512,
  * AVX2+FMA, baseline) and the loader picks the best one the processor runs
- * (target_clones). Elsewhere the compiler's baseline is used.
+ * (target_clones); the module attribute ISA names it. Elsewhere the
+ * compiler's baseline is used (ISA = "baseline").
  *
  * Python API (no NumPy headers needed: buffers come through the buffer
  * protocol, validated by fftconv._direct before the call):
@@ -32,11 +33,30 @@
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
     && __GNUC__ >= 11
+#define FFTCONV_HAVE_CLONES 1
 #define FFTCONV_CLONES \
     __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
+#define FFTCONV_HAVE_CLONES 0
 #define FFTCONV_CLONES
 #endif
+
+/* Which of the compiled kernels this processor runs (module attribute ISA; the
+ * cost model scales its constants by it). */
+static const char *
+kernel_isa(void)
+{
+#if FFTCONV_HAVE_CLONES
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("x86-64-v4"))
+        return "x86-64-v4";
+    if (__builtin_cpu_supports("x86-64-v3"))
+        return "x86-64-v3";
+    return "x86-64";
+#else
+    return "baseline";
+#endif
+}
 
 /* One output sample from the existing products only (the edges). */
 #define EDGE(T, x, n, h, k, t, out)                                \
@@ -141,5 +161,10 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__cdirect(void)
 {
-    return PyModule_Create(&module);
+    PyObject *m = PyModule_Create(&module);
+    if (m != NULL && PyModule_AddStringConstant(m, "ISA", kernel_isa()) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

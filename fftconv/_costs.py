@@ -239,12 +239,16 @@ def direct_time(shape1, shape2, windows, dtype) -> float:
 def direct_loop_time(out: int, k: int, dtype, *, scale: float | None = None) -> float:
     """Predicted seconds of the compiled 1-D direct loop: ``out`` outputs of ``k`` taps.
 
-    ``scale`` (default: this machine's, from :func:`fftconv.calibrate`)
-    multiplies the shipped per-output and per-tap constants.
+    ``scale`` (default: this machine's, from :func:`fftconv.calibrate`, else
+    the shipped factor of the kernel the processor runs, see
+    ``_direct1d.ISA_FACTOR``) multiplies the shipped per-output and per-tap
+    constants.
     """
     dtype = np.dtype(dtype)
     if scale is None:
         scale = _calibration.direct_scale(dtype)
+        if scale is None:
+            scale = _direct1d.ISA_FACTOR.get(_direct1d.ISA, 1.85)
     bits = "f32" if dtype.itemsize == 4 else "f64"
     per = _ns("cdirect_out_" + bits) + k * _ns("cdirect_mac_" + bits)
     return 2e-6 + out * per * scale

@@ -199,3 +199,16 @@ def test_property_against_numpy(n, k, mode, single, seed):
     got = compiled_window(big, small, start, stop)
     err = abs(got.astype(np.longdouble) - _reference(x, h)[start:stop]).astype(np.float64)
     assert np.all(err <= _tolerance(x, h, dtype, mode))
+
+
+def test_the_model_scales_with_the_kernel_the_processor_runs(monkeypatch):
+    from fftconv import _calibration, _costs
+
+    if _direct1d.COMPILED:
+        assert _direct1d.ISA in _direct1d.ISA_FACTOR
+    monkeypatch.setattr(_calibration, "direct_scale", lambda dtype, threads=1: None)
+    base = _costs.direct_loop_time(10**6, 31, np.float64, scale=1.0) - 2e-6
+    for isa, factor in (("x86-64-v4", 1.0), ("x86-64-v3", 1.3), ("baseline", 1.85)):
+        monkeypatch.setattr(_direct1d, "ISA", isa)
+        assert _costs.direct_loop_time(10**6, 31, np.float64) - 2e-6 == pytest.approx(
+            base * factor)
