@@ -26,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.ndimage
 
-from ._direct1d import compiled_window
+from ._direct1d import compiled_window, uses_compiled
 
 _NDIMAGE_TYPES = {np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128)}
 
@@ -89,7 +89,8 @@ def convolve_window(
     if x.ndim == 1:
         (start, stop), = windows
         n, k = x.shape[0], h.shape[0]
-        out = compiled_window(x, h, start, stop)
+        out = (compiled_window(x, h, start, stop)
+               if uses_compiled(n, k, np.result_type(x.dtype, h.dtype)) else None)
         if out is not None:
             return out
         if start == 0 and stop == n + k - 1:

@@ -38,23 +38,24 @@ _CODES = {np.dtype(np.float64): "d", np.dtype(np.float32): "f"}
 def uses_compiled(n: int, k: int, dtype) -> bool:
     """Whether :func:`np_convolve` runs the compiled loop for these sizes and result dtype.
 
-    Below about 8 taps on short signals numpy.convolve is as fast and has less
-    call overhead; with a kernel of more than a quarter of the signal the
-    loop's edges (one scalar sum per output) dominate.
+    With a kernel of more than a quarter of the signal numpy.convolve's
+    per-output dot products (BLAS for long kernels) are as fast; below 8 taps
+    on short signals numpy's call is cheaper.
     """
     lo, hi = min(n, k), max(n, k)
-    return (COMPILED and np.dtype(dtype) in _CODES
-            and (hi >= 8192 or (lo >= 8 and hi >= 4 * lo)))
+    return (COMPILED and np.dtype(dtype) in _CODES and hi >= 4 * lo
+            and (lo >= 8 or hi >= 8192))
 
 
 def compiled_window(x: np.ndarray, h: np.ndarray, start: int, stop: int) -> np.ndarray | None:
     """``[start, stop)`` of the full 1-D convolution by the compiled loop, or None.
 
-    None where the loop does not apply (no compiled module, complex or
-    non-float inputs); ``len(x) >= len(h) >= 1`` and ``0 <= start <= stop <=
+    None where the loop does not apply (no compiled module, a result dtype
+    other than float32/float64); integer and bool inputs are cast to the
+    result dtype, as numpy.convolve does. ``len(x) >= len(h) >= 1`` and ``0 <= start <= stop <=
     len(x) + len(h) - 1`` are the caller's.
     """
-    if _cdirect is None or x.dtype.kind != "f" or h.dtype.kind != "f":
+    if _cdirect is None or x.dtype.kind not in "biuf" or h.dtype.kind not in "biuf":
         return None
     dtype = np.result_type(x, h)
     code = _CODES.get(dtype)
@@ -93,6 +94,6 @@ def np_convolve(in1: np.ndarray, in2: np.ndarray, mode: str) -> np.ndarray:
     else:
         start, stop = lo - 1, hi
     out = None
-    if (hi >= 8192 or (lo >= 8 and hi >= 4 * lo)) and COMPILED:  # as uses_compiled()
+    if uses_compiled(n, k, np.result_type(in1.dtype, in2.dtype)):
         out = compiled_window(x, h, start, stop)
     return np.convolve(in1, in2, mode) if out is None else out

@@ -142,6 +142,10 @@ def test_bad_calls_into_the_module_raise():
         _cdirect.convolve("d", x, h, np.empty(3, np.float32), 0)
     with pytest.raises((BufferError, TypeError, ValueError)):
         _cdirect.convolve("d", np.ones(20)[::2], h, y, 0)  # not contiguous
+    with pytest.raises(ValueError, match="start"):  # start + len(y) must not wrap around
+        _cdirect.convolve("d", x, h, np.empty(40), sys.maxsize)
+    with pytest.raises(ValueError, match="start"):
+        _cdirect.convolve("d", x, h, np.empty(13), 0)  # longer than the full convolution
     readonly = np.empty(12)
     readonly.flags.writeable = False
     with pytest.raises((BufferError, TypeError)):
@@ -212,3 +216,46 @@ def test_the_model_scales_with_the_kernel_the_processor_runs(monkeypatch):
         monkeypatch.setattr(_direct1d, "ISA", isa)
         assert _costs.direct_loop_time(10**6, 31, np.float64) - 2e-6 == pytest.approx(
             base * factor)
+
+
+@needs_compiled
+def test_the_loop_runs_exactly_where_the_model_says(monkeypatch):
+    from fftconv import _cdirect, _direct
+
+    calls = []
+    real = _cdirect.convolve
+    monkeypatch.setattr(_cdirect, "convolve", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(4)
+    types = [np.float64, np.float32, np.int16, np.int64, np.bool_, np.complex128]
+    for t1 in types:
+        for t2 in types:
+            for n, k in ((20000, 48), (3000, 5), (10000, 3), (2048, 512), (500, 40)):
+                x = (rng.standard_normal(n) * 3).astype(t1)
+                h = (rng.standard_normal(k) * 3).astype(t2)
+                dtype = np.result_type(x, h)
+                want = _direct1d.uses_compiled(n, k, dtype)
+                for run, args in ((np_convolve, (x, h, "full")),
+                                  (_direct.convolve_window, (x, h, [(0, n + k - 1)]))):
+                    calls.clear()
+                    out = run(*args)
+                    assert bool(calls) == want, (t1, t2, n, k)
+                    assert out.dtype == np.convolve(x[:4], h[:2]).dtype
+                    ref = np.convolve(x, h)
+                    tol = 0 if dtype.kind in "iub" else 64 * k * np.finfo(dtype).eps * (
+                        np.convolve(abs(x).astype(float), abs(h).astype(float)).max())
+                    assert np.allclose(out, ref, rtol=0, atol=tol)
+
+
+@needs_compiled
+def test_long_kernels_stay_on_numpy_and_edges_are_exact():
+    # kernels longer than a quarter of the signal: numpy's dot products are as fast
+    assert not _direct1d.uses_compiled(8192, 8192, np.float64)
+    assert not _direct1d.uses_compiled(2048, 512 + 1, np.float64)
+    # the loop's edges (tap by tap) on windows that start and stop inside them
+    rng = np.random.default_rng(5)
+    x = rng.integers(-9, 9, 700).astype(np.float64)
+    h = rng.integers(-9, 9, 300).astype(np.float64)
+    full = np.convolve(x, h)
+    for start, stop in ((0, 999), (0, 5), (3, 298), (250, 450), (299, 401), (690, 999),
+                        (998, 999), (400, 400)):
+        np.testing.assert_array_equal(compiled_window(x, h, start, stop), full[start:stop])
