@@ -109,21 +109,21 @@ def direct_scale(dtype, threads: int = 1) -> float | None:
 
 def _measure_direct(reps: int) -> dict[str, float] | None:
     """Measured / shipped-predicted time of the compiled direct loop (2**18 x 31 taps)."""
-    from . import _direct1d
+    from . import _directloop
     from ._costs import direct_loop_time
 
-    if not _direct1d.COMPILED:
+    if not _directloop.COMPILED:
         return None
     rng = np.random.default_rng(0)
     out = {}
     for name in ("float64", "float32"):
         x = rng.standard_normal(2**18).astype(name)
         h = rng.standard_normal(31).astype(name)
-        _direct1d.np_convolve(x, h, "full")
+        _directloop.np_convolve(x, h, "full")
         ts = []
         for _ in range(reps):
             t0 = time.perf_counter()
-            _direct1d.np_convolve(x, h, "full")
+            _directloop.np_convolve(x, h, "full")
             ts.append(time.perf_counter() - t0)
         predicted = direct_loop_time(x.size + h.size - 1, h.size, np.dtype(name), scale=1.0)
         out[name] = float(min(max(np.median(ts) / predicted, 0.05), 20.0))

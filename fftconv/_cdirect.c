@@ -1,32 +1,38 @@
 /*
- * Compiled direct 1-D convolution for short kernels (float32 and float64).
+ * Compiled direct convolution for small kernels, 1-D and 2-D (float32 and
+ * float64).
  *
  * numpy.convolve makes one dot-product call per output sample, so a kernel
  * of 5-100 taps spends most of its time in call overhead and horizontal
- * sums. This loop instead keeps a tile of consecutive outputs in vector
+ * sums; scipy.ndimage.correlate is a scalar loop with a line buffer. This
+ * loop instead keeps a tile of consecutive outputs of one row in vector
  * registers and adds one kernel tap to the whole tile at a time
- * (acc[u] += h[j] * x[t + u - j]): no reductions, so the compiler vectorises
- * it without -ffast-math, and every output is still the plain IEEE sum of its
- * products (in a different order than numpy's, and contracted to FMA where
- * the processor has it). The edges, where part of the kernel hangs outside
- * the signal, form only the products that exist, as numpy.convolve does, so
- * NaN and infinity land exactly where the mathematical sum puts them.
+ * (acc[u] += h[a][j] * x[r - a][t + u - j]): no reductions, so the compiler
+ * vectorises it without -ffast-math, and every output is still the plain
+ * IEEE sum of its products (in a different order than numpy's, and
+ * contracted to FMA where the processor has it). The edges, where part of
+ * the kernel hangs outside the signal, form only the products that exist,
+ * as numpy.convolve does, so NaN and infinity land exactly where the
+ * mathematical sum puts them.
  *
- * On x86-64 Linux with GCC the kernels are compiled three times (AVX-512,
- * AVX2+FMA, baseline) and the loader picks the best one the processor runs
- * (target_clones); the module attribute ISA names it. Elsewhere the
- * compiler's baseline is used (ISA = "baseline").
+ * On x86-64 Linux with GCC 12 or later the kernels are compiled three times
+ * (AVX-512, AVX2+FMA, baseline) and the loader picks the best one the
+ * processor runs (target_clones); the module attribute ISA names it.
+ * Elsewhere the compiler's baseline is used (ISA = "baseline").
  *
  * Python API (no NumPy headers needed: buffers come through the buffer
- * protocol, validated by fftconv._direct before the call):
+ * protocol, validated by fftconv._directloop before the call; the GIL is
+ * released while the loop runs). code is 'd' (float64) or 'f' (float32);
+ * x and h are read-only C-contiguous buffers of that type, y a writable one.
  *
  *     convolve(code, x, h, y, start)
- *
- * code 'd' (float64) or 'f' (float32); x, h read-only C-contiguous buffers
- * of that type with len(h) <= len(x); y a writable one. Writes
- * y[i] = sum_j h[j] * x[start + i - j] over the existing terms, for
- * i in [0, len(y)), with start + len(y) <= len(x) + len(h) - 1.
- * The GIL is released while it runs.
+ *         1-D, len(h) <= len(x): y[i] = sum_j h[j] x[start + i - j] over the
+ *         existing terms, for i in [0, len(y)), with
+ *         start + len(y) <= len(x) + len(h) - 1.
+ *     convolve2d(code, x, h, y, n1, k1, m1, start0, start1)
+ *         2-D, rows of n1, k1 and m1 items (x is n0 x n1, h k0 x k1 with
+ *         k0 <= n0 and k1 <= n1, y m0 x m1): y[i][j] = the full convolution
+ *         at (start0 + i, start1 + j), inside its n0 + k0 - 1 x n1 + k1 - 1.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -58,51 +64,115 @@ kernel_isa(void)
 #endif
 }
 
-/* Outputs t in [a, b) from the existing products only, tap-major so that the
- * inner loop is a vectorisable axpy; each output still sums j ascending. */
-#define EDGES(T, x, n, h, k, y, start, a, b)                                \
+/* Adds to y[t - start], t in [a, b), the existing products of one signal row
+ * x (n samples) with one kernel row h (k taps), tap-major so that the inner
+ * loop is a vectorisable axpy. Used at the edges, where part of the kernel
+ * hangs outside the signal. */
+#define EDGES_ADD(T, x, n, h, k, y, start, a, b)                        \
     do {                                                                \
-        for (Py_ssize_t t_ = (a); t_ < (b); t_++)                        \
-            (y)[t_ - (start)] = 0;                                      \
         for (Py_ssize_t j_ = 0; j_ < (k); j_++) {                       \
             Py_ssize_t t0_ = (a) > j_ ? (a) : j_;                       \
             Py_ssize_t t1_ = (b) < j_ + (n) ? (b) : j_ + (n);           \
             const T c_ = (h)[j_];                                       \
-            for (Py_ssize_t t_ = t0_; t_ < t1_; t_++)                    \
+            for (Py_ssize_t t_ = t0_; t_ < t1_; t_++)                   \
                 (y)[t_ - (start)] += c_ * (x)[t_ - j_];                 \
         }                                                               \
     } while (0)
 
-/* TILE outputs per step: 256 bytes of accumulators, four AVX-512 or eight
- * AVX2 registers, enough independent sums to hide the FMA latency. */
+/* The window [start0, start0 + m0) x [start1, start1 + m1) of the full 2-D
+ * convolution of x (n0 x n1) with h (k0 x k1), into y (m0 x m1), all
+ * C-contiguous; 1-D is n0 = k0 = m0 = 1. Per output row, the columns where
+ * every tap of a kernel row falls inside the signal run in tiles of TILE
+ * outputs held in vector registers (256 bytes: four AVX-512 or eight AVX2
+ * registers, enough independent sums to hide the FMA latency), adding one tap
+ * of every kernel row that meets the signal at a time; the edge columns go
+ * through EDGES_ADD. */
 #define DEFINE_KERNEL(NAME, T, TILE)                                              \
-    FFTCONV_CLONES static void NAME(const T *x, Py_ssize_t n, const T *h,         \
-                                    Py_ssize_t k, T *y, Py_ssize_t start,         \
-                                    Py_ssize_t stop)                              \
+    FFTCONV_CLONES static void NAME(const T *x, Py_ssize_t n0, Py_ssize_t n1,     \
+                                    const T *h, Py_ssize_t k0, Py_ssize_t k1,     \
+                                    T *y, Py_ssize_t start0, Py_ssize_t m0,       \
+                                    Py_ssize_t start1, Py_ssize_t m1)             \
     {                                                                             \
-        Py_ssize_t lo = k - 1 > start ? k - 1 : start; /* interior: [k-1, n) */  \
-        Py_ssize_t hi = n < stop ? n : stop;                                      \
-        Py_ssize_t t = start;                                                     \
-        t = stop < lo ? stop : lo;                                                \
-        EDGES(T, x, n, h, k, y, start, start, t);                                 \
-        for (; t + TILE <= hi; t += TILE) {                                       \
-            T acc[TILE];                                                          \
-            const T *xb = x + t - (k - 1);                                        \
-            for (int u = 0; u < TILE; u++)                                        \
-                acc[u] = 0;                                                       \
-            for (Py_ssize_t s = 0; s < k; s++) {                                  \
-                const T c = h[k - 1 - s];                                         \
+        const Py_ssize_t stop1 = start1 + m1;                                     \
+        const Py_ssize_t lo = k1 - 1 > start1 ? k1 - 1 : start1;                  \
+        const Py_ssize_t hi = n1 < stop1 ? n1 : stop1; /* interior: [lo, hi) */   \
+        const Py_ssize_t mid = stop1 < lo ? stop1 : lo;                           \
+        for (Py_ssize_t i = 0; i < m0; i++) {                                     \
+            const Py_ssize_t ti = start0 + i;                                     \
+            const Py_ssize_t a0 = ti - n0 + 1 > 0 ? ti - n0 + 1 : 0;              \
+            const Py_ssize_t a1 = ti + 1 < k0 ? ti + 1 : k0;                      \
+            T *yr = y + i * m1;                                                   \
+            for (Py_ssize_t t = start1; t < mid; t++)                             \
+                yr[t - start1] = 0;                                               \
+            for (Py_ssize_t a = a0; a < a1; a++)                                  \
+                EDGES_ADD(T, x + (ti - a) * n1, n1, h + a * k1, k1, yr, start1,   \
+                          start1, mid);                                           \
+            Py_ssize_t t = mid;                                                   \
+            for (; t + TILE <= hi; t += TILE) {                                   \
+                T acc[TILE];                                                      \
                 for (int u = 0; u < TILE; u++)                                    \
-                    acc[u] += c * xb[u + s];                                      \
+                    acc[u] = 0;                                                   \
+                for (Py_ssize_t a = a0; a < a1; a++) {                            \
+                    const T *xb = x + (ti - a) * n1 + t - (k1 - 1);               \
+                    const T *hr = h + a * k1;                                     \
+                    for (Py_ssize_t s = 0; s < k1; s++) {                         \
+                        const T c = hr[k1 - 1 - s];                               \
+                        for (int u = 0; u < TILE; u++)                            \
+                            acc[u] += c * xb[u + s];                              \
+                    }                                                             \
+                }                                                                 \
+                for (int u = 0; u < TILE; u++)                                    \
+                    yr[t - start1 + u] = acc[u];                                  \
             }                                                                     \
-            for (int u = 0; u < TILE; u++)                                        \
-                y[t - start + u] = acc[u];                                        \
+            for (Py_ssize_t u = t; u < stop1; u++)                                \
+                yr[u - start1] = 0;                                               \
+            for (Py_ssize_t a = a0; a < a1; a++)                                  \
+                EDGES_ADD(T, x + (ti - a) * n1, n1, h + a * k1, k1, yr, start1,   \
+                          t, stop1);                                              \
         }                                                                         \
-        EDGES(T, x, n, h, k, y, start, t, stop);                                  \
     }
 
 DEFINE_KERNEL(convolve_f64, double, 32)
 DEFINE_KERNEL(convolve_f32, float, 64)
+
+/* Parses (code, x, h, y, ...) into buffers and the item size; 0 on error. */
+static Py_ssize_t
+item_size(int code, Py_buffer *x, Py_buffer *h, Py_buffer *y)
+{
+    Py_ssize_t size = code == 'd' ? (Py_ssize_t)sizeof(double)
+                    : code == 'f' ? (Py_ssize_t)sizeof(float) : 0;
+    if (size == 0) {
+        PyErr_Format(PyExc_ValueError, "code must be 'd' or 'f', got '%c'", code);
+        return 0;
+    }
+    if (x->len % size || h->len % size || y->len % size) {
+        PyErr_SetString(PyExc_ValueError, "buffer sizes are not whole numbers of items");
+        return 0;
+    }
+    return size;
+}
+
+/* Whether 0 <= start <= start + m <= full, without overflow. */
+static int
+window_ok(Py_ssize_t start, Py_ssize_t m, Py_ssize_t full)
+{
+    return start >= 0 && m >= 0 && m <= full && start <= full - m;
+}
+
+static void
+run(int code, Py_buffer *x, Py_ssize_t n0, Py_ssize_t n1, Py_buffer *h, Py_ssize_t k0,
+    Py_ssize_t k1, Py_buffer *y, Py_ssize_t start0, Py_ssize_t m0, Py_ssize_t start1,
+    Py_ssize_t m1)
+{
+    Py_BEGIN_ALLOW_THREADS
+    if (code == 'd')
+        convolve_f64((const double *)x->buf, n0, n1, (const double *)h->buf, k0, k1,
+                     (double *)y->buf, start0, m0, start1, m1);
+    else
+        convolve_f32((const float *)x->buf, n0, n1, (const float *)h->buf, k0, k1,
+                     (float *)y->buf, start0, m0, start1, m1);
+    Py_END_ALLOW_THREADS
+}
 
 static PyObject *
 py_convolve(PyObject *self, PyObject *args)
@@ -113,33 +183,59 @@ py_convolve(PyObject *self, PyObject *args)
     Py_ssize_t start;
     if (!PyArg_ParseTuple(args, "Cy*y*w*n:convolve", &code, &x, &h, &y, &start))
         return NULL;
-    Py_ssize_t size = code == 'd' ? (Py_ssize_t)sizeof(double)
-                    : code == 'f' ? (Py_ssize_t)sizeof(float) : 0;
     PyObject *result = NULL;
-    if (size == 0) {
-        PyErr_Format(PyExc_ValueError, "code must be 'd' or 'f', got '%c'", code);
+    Py_ssize_t size = item_size(code, &x, &h, &y);
+    if (size == 0)
         goto done;
-    }
-    if (x.len % size || h.len % size || y.len % size) {
-        PyErr_SetString(PyExc_ValueError, "buffer sizes are not whole numbers of items");
-        goto done;
-    }
     Py_ssize_t n = x.len / size, k = h.len / size, m = y.len / size;
-    if (k < 1 || k > n || start < 0 || m > n + k - 1 || start > n + k - 1 - m) {
+    if (k < 1 || k > n || !window_ok(start, m, n + k - 1)) {
         PyErr_Format(PyExc_ValueError,
                      "need 1 <= len(h) <= len(x) and 0 <= start <= start + len(y) <= "
                      "len(x) + len(h) - 1, got len(x)=%zd len(h)=%zd len(y)=%zd start=%zd",
                      n, k, m, start);
         goto done;
     }
-    Py_BEGIN_ALLOW_THREADS
-    if (code == 'd')
-        convolve_f64((const double *)x.buf, n, (const double *)h.buf, k, (double *)y.buf,
-                     start, start + m);
-    else
-        convolve_f32((const float *)x.buf, n, (const float *)h.buf, k, (float *)y.buf,
-                     start, start + m);
-    Py_END_ALLOW_THREADS
+    run(code, &x, 1, n, &h, 1, k, &y, 0, 1, start, m);
+    result = Py_None;
+    Py_INCREF(result);
+done:
+    PyBuffer_Release(&x);
+    PyBuffer_Release(&h);
+    PyBuffer_Release(&y);
+    return result;
+}
+
+static PyObject *
+py_convolve2d(PyObject *self, PyObject *args)
+{
+    (void)self;
+    int code;
+    Py_buffer x, h, y;
+    Py_ssize_t n1, k1, m1, start0, start1;
+    if (!PyArg_ParseTuple(args, "Cy*y*w*nnnnn:convolve2d", &code, &x, &h, &y, &n1, &k1,
+                          &m1, &start0, &start1))
+        return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t size = item_size(code, &x, &h, &y);
+    if (size == 0)
+        goto done;
+    Py_ssize_t nx = x.len / size, nh = h.len / size, ny = y.len / size;
+    if (n1 < 1 || k1 < 1 || m1 < 1 || nx % n1 || nh % k1 || ny % m1) {
+        PyErr_Format(PyExc_ValueError,
+                     "row lengths must be positive and divide the buffers, got "
+                     "n1=%zd k1=%zd m1=%zd for %zd, %zd and %zd items", n1, k1, m1, nx, nh, ny);
+        goto done;
+    }
+    Py_ssize_t n0 = nx / n1, k0 = nh / k1, m0 = ny / m1;
+    if (k0 < 1 || k0 > n0 || k1 > n1 || !window_ok(start0, m0, n0 + k0 - 1)
+            || !window_ok(start1, m1, n1 + k1 - 1)) {
+        PyErr_Format(PyExc_ValueError,
+                     "need a kernel no larger than the signal and windows inside the full "
+                     "convolution, got x %zd x %zd, h %zd x %zd, y %zd x %zd at (%zd, %zd)",
+                     n0, n1, k0, k1, m0, m1, start0, start1);
+        goto done;
+    }
+    run(code, &x, n0, n1, &h, k0, k1, &y, start0, m0, start1, m1);
     result = Py_None;
     Py_INCREF(result);
 done:
@@ -152,12 +248,15 @@ done:
 static PyMethodDef methods[] = {
     {"convolve", py_convolve, METH_VARARGS,
      "convolve(code, x, h, y, start): y[i] = sum_j h[j] x[start + i - j] (see fftconv._direct)."},
+    {"convolve2d", py_convolve2d, METH_VARARGS,
+     "convolve2d(code, x, h, y, n1, k1, m1, start0, start1): the 2-D window (see the header)."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_cdirect",
-    "Compiled direct 1-D convolution for short kernels (see fftconv._direct).", -1, methods,
+    "Compiled direct 1-D and 2-D convolution for small kernels (see fftconv._directloop).", -1,
+    methods,
     NULL, NULL, NULL, NULL,
 };
 

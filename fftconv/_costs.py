@@ -24,7 +24,7 @@ import os
 import numpy as np
 import scipy.fft
 
-from . import _calibration, _direct1d
+from . import _calibration, _directloop
 
 # Ladder sizes for F(n): 2**4 ... 2**22.
 LADDER = [2**e for e in range(4, 23, 2)]
@@ -84,6 +84,16 @@ CONSTANTS: dict[str, float] = {
     "cdirect_mac_f64": 0.058,
     "cdirect_out_f32": 0.13,
     "cdirect_mac_f32": 0.029,
+    # ... and the 2-D loop, fitted to 1024x1024 'same' with 3x3 .. 31x31 kernels
+    # (6 sizes, within 8 %; with the edge term below, 40 cases 64x64 .. 1024x1024 within
+    # about 25 %)
+    "cdirect_out_f64_2d": 0.39,
+    "cdirect_mac_f64_2d": 0.077,
+    "cdirect_out_f32_2d": 0.22,
+    "cdirect_mac_f32_2d": 0.044,
+    # extra per multiply-add in the 2-D loop's edge columns (either precision), fitted to
+    # 64x64 .. 512x512 with 3x3 .. 15x15 kernels, 'same' and 'full' (32 cases)
+    "cdirect_edge_mac_2d": 0.12,
     "np_convolve_mac_short": 0.32,  # numpy.convolve, kernel < 64 taps, per multiply-add
     "np_convolve_mac_long": 0.08,  # numpy.convolve, kernel >= 64 taps
     "ndimage_mac": 0.5,  # scipy.ndimage.correlate, per multiply-add
@@ -225,8 +235,15 @@ def direct_time(shape1, shape2, windows, dtype) -> float:
     macs = out * ksize
     dtype = np.dtype(dtype)
     cfac = 4.0 if dtype.kind == "c" else 1.0
-    if len(shape1) == 1 and _direct1d.uses_compiled(shape1[0], shape2[0], dtype):
+    if len(shape1) == 1 and _directloop.uses_compiled(shape1[0], shape2[0], dtype):
         return direct_loop_time(out, ksize, dtype)
+    if len(shape1) == 2 and _directloop.uses_compiled_2d(shape1, shape2, dtype):
+        # columns next to the image's sides (and a tile's remainder) run through the
+        # loop's slower edge path: per output row about 2 (K1 - 1) + 16 of them
+        k1 = min(shape1[1], shape2[1])
+        (r0, r1), (c0, c1) = windows
+        edge = (r1 - r0) * min(c1 - c0, 2 * (k1 - 1) + 16) * ksize
+        return direct_loop_time(out, ksize, dtype, dims=2, edge_macs=edge)
     if len(shape1) == 1 and dtype.kind != "O":
         per = _ns("np_convolve_mac_short") if ksize < 64 else _ns("np_convolve_mac_long")
         full = (shape1[0] + shape2[0] - 1) * ksize
@@ -236,22 +253,28 @@ def direct_time(shape1, shape2, windows, dtype) -> float:
     return ksize * _ns("loop_tap") + macs * _ns("loop_elem") * cfac
 
 
-def direct_loop_time(out: int, k: int, dtype, *, scale: float | None = None) -> float:
-    """Predicted seconds of the compiled 1-D direct loop: ``out`` outputs of ``k`` taps.
+def direct_loop_time(out: int, k: int, dtype, *, scale: float | None = None,
+                     dims: int = 1, edge_macs: int = 0) -> float:
+    """Predicted seconds of the compiled direct loop: ``out`` outputs of ``k`` taps.
+
+    ``dims`` 2 selects the 2-D loop's constants (rows of kernel rows), with
+    ``edge_macs`` multiply-adds charged extra for its edge path.
 
     ``scale`` (default: this machine's, from :func:`fftconv.calibrate`, else
     the shipped factor of the kernel the processor runs, see
-    ``_direct1d.ISA_FACTOR``) multiplies the shipped per-output and per-tap
+    ``_directloop.ISA_FACTOR``) multiplies the shipped per-output and per-tap
     constants.
     """
     dtype = np.dtype(dtype)
     if scale is None:
         scale = _calibration.direct_scale(dtype)
         if scale is None:
-            scale = _direct1d.ISA_FACTOR.get(_direct1d.ISA, 1.85)
-    bits = "f32" if dtype.itemsize == 4 else "f64"
+            scale = _directloop.ISA_FACTOR.get(_directloop.ISA, 1.85)
+    single = dtype.itemsize == 4
+    bits = ("f32" if single else "f64") + ("_2d" if dims == 2 else "")
     per = _ns("cdirect_out_" + bits) + k * _ns("cdirect_mac_" + bits)
-    return 2e-6 + out * per * scale
+    edge = edge_macs * _ns("cdirect_edge_mac_2d")
+    return 2e-6 + (out * per + edge) * scale
 
 
 def fft_sizes(shape1, shape2, axes, *, real: bool, dtype=np.float64, threads=1) -> list[int]:

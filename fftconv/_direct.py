@@ -4,13 +4,15 @@ The engine computes a *window* of the full linear convolution: for every
 axis, the half-open range ``[start, stop)`` of full-convolution indices that
 the caller's mode asks for (``full``: ``[0, n + m - 1)``).
 
-Three paths, fastest first:
+Four paths, fastest first:
 
 * 1-D: a compiled loop for float32/float64 (``_cdirect.c``: a tile of
   outputs in vector registers, one kernel tap at a time; 2-5x faster than
   :func:`numpy.convolve` from about 7 taps), else :func:`numpy.convolve`
   (complex inputs, or fftconv built without a C compiler).
-* N-D floating point: :func:`scipy.ndimage.correlate` on the zero-padded
+* 2-D float32/float64 whose kernel fits inside the image: the same compiled
+  loop, row by row (``_directloop``).
+* other N-D floating point: :func:`scipy.ndimage.correlate` on the zero-padded
   window (compiled; accumulates in double precision).
 * everything else (integers, bool, objects such as ``Fraction``): a sum of
   shifted, scaled copies of the signal, one vectorised pass per kernel element,
@@ -26,7 +28,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.ndimage
 
-from ._direct1d import compiled_window, uses_compiled
+from ._directloop import compiled_window, compiled_window_2d, uses_compiled
 
 _NDIMAGE_TYPES = {np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128)}
 
@@ -100,6 +102,10 @@ def convolve_window(
         if start == (k - 1) // 2 and stop == start + n:  # numpy's 'same' centring
             return np.convolve(x, h, mode="same")
         return np.convolve(x, h, mode="full")[start:stop].copy()
+    if x.ndim == 2:
+        out = compiled_window_2d(x, h, windows)
+        if out is not None:
+            return out
     flipped = h[(slice(None, None, -1),) * h.ndim]
     dtype = np.result_type(x, h)
     if dtype in _NDIMAGE_TYPES and all(

@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _measure, _nonfinite, _strategy
 from ._config import get_planner, resolve_workers
-from ._direct1d import np_convolve
+from ._directloop import np_convolve, uses_compiled_2d
 from ._validate import (
     as_array,
     check_axes,
@@ -290,8 +290,12 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
                        windows, result_dtype, workers)
         if out is not None:
             return _finish(out, result_dtype)
-    # numpy.convolve (the 1-D direct engine) is already a plain IEEE sum of products
-    if result_dtype.kind in "fc" and not (method == "direct" and in1.ndim == 1):
+    # the 1-D direct engine (and the compiled 2-D loop) already form the plain IEEE sum
+    # of the existing products
+    plain = method == "direct" and (in1.ndim == 1 or uses_compiled_2d(
+        in1.shape, in2.shape, result_dtype) and in1.dtype.kind in "biuf"
+        and in2.dtype.kind in "biuf")
+    if result_dtype.kind in "fc" and not plain:
         # NaN/inf: every engine convolves the finite part and then adds the
         # products with non-finite samples, so the footprint is the direct sum's.
         f1, bad1 = _nonfinite.split(in1)

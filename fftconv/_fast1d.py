@@ -34,7 +34,7 @@ import numpy as np
 
 from . import _measure, _plans, _strategy
 from ._config import get_planner, resolve_workers
-from ._direct1d import np_convolve
+from ._directloop import np_convolve
 
 #: Result dtype for the input dtype pairs the lean path serves.
 _KINDS = {np.dtype(c) for c in "fdFD"}

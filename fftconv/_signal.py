@@ -14,7 +14,7 @@ import numpy as np
 
 from . import _measure, _strategy
 from ._config import resolve_workers
-from ._direct1d import np_convolve
+from ._directloop import np_convolve
 from ._dispatch import (
     _choose,
     _conv_all_axes,

@@ -257,7 +257,9 @@ class Convolver:
         s, ks, w, real = self.shape, self.kernel.shape, self.windows, True
         pred: dict[str, float] = {}
         params: dict[str, dict] = {}
-        pred["direct"] = _strategy.direct_time(s, ks, w, np.result_type(self.kernel, self.dtype))
+        # the direct engine's result is then copied into the call's output
+        pred["direct"] = (_strategy.direct_time(s, ks, w, np.result_type(self.kernel, self.dtype))
+                          + math.prod(e - b for b, e in w) * _strategy._ns("copy_elem"))
         if self.fft_ok:
             real = self.work.kind != "c"
             ns = _strategy._ns
@@ -288,8 +290,14 @@ class Convolver:
                     best = m
             others = {m: t for m, t in pred.items() if m != best}
             runner = min(others, key=others.get) if others else best
-            reason = (f"{best!r} is predicted {pred[runner] / max(pred[best], 1e-12):.1f}x "
-                      f"faster per call than {runner!r} (kernel spectrum precomputed)")
+            ratio = pred[runner] / max(pred[best], 1e-12)
+            if ratio < 1:
+                reason = (f"{runner!r} is predicted only {1 / ratio:.2f}x faster per call, "
+                          f"within the {_strategy.MARGIN:.2f}x margin: {best!r} is kept as "
+                          "the simpler engine")
+            else:
+                reason = (f"{best!r} is predicted {ratio:.1f}x faster per call than "
+                          f"{runner!r} (kernel spectrum precomputed)")
         else:
             best = self.method
             if best not in pred:

@@ -218,11 +218,11 @@ def test_calibrated_direct_scale_is_used(cache):
 
 
 def test_calibrate_measures_the_direct_loop(cache):
-    from fftconv import _direct1d
+    from fftconv import _directloop
 
     fftconv.calibrate(budget=0.05)
     saved = json.loads(_calibration._path(1).read_text())
-    if not _direct1d.COMPILED:
+    if not _directloop.COMPILED:
         assert "direct_scale" not in saved
         return
     assert set(saved["direct_scale"]) == {"float64", "float32"}

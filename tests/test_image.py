@@ -58,8 +58,10 @@ def test_smooth_colour_float32(mode, kernel):
     assert got.dtype == np.float32 and got.shape == img.shape
     np.testing.assert_allclose(got, _reference(img, kernel, mode),
                                atol=_tol(img, kernel, np.float32), rtol=0)
-    # each channel is smoothed on its own
-    np.testing.assert_array_equal(got[..., 1], image.smooth(img[..., 1], kernel, mode))
+    # each channel is smoothed on its own (a single channel may take another engine:
+    # equal up to float32 rounding)
+    np.testing.assert_allclose(got[..., 1], image.smooth(img[..., 1], kernel, mode),
+                               atol=_tol(img, kernel, np.float32), rtol=0)
 
 
 @pytest.mark.parametrize("mode", MODES)

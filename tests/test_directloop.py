@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import fftconv
-from fftconv import _direct1d
-from fftconv._direct1d import compiled_window, np_convolve
+from fftconv import _directloop
+from fftconv._directloop import compiled_window, np_convolve
 
-needs_compiled = pytest.mark.skipif(not _direct1d.COMPILED, reason="built without a C compiler")
+needs_compiled = pytest.mark.skipif(not _directloop.COMPILED, reason="built without a C compiler")
 MODES = ["full", "same", "valid"]
 
 
@@ -46,7 +46,7 @@ def _tolerance(x, h, dtype, mode):
 def test_compiled_loop_is_built_where_a_compiler_exists():
     if sys.platform != "linux" or shutil.which("cc") is None:
         pytest.skip("no C compiler here")
-    assert _direct1d.COMPILED, (
+    assert _directloop.COMPILED, (
         "fftconv/_cdirect.c was not built: install with `pip install -e .` so that the "
         "source tree the tests import carries the compiled module")
 
@@ -172,20 +172,20 @@ def test_threads_run_concurrently_with_correct_results():
 
 
 def test_without_the_compiled_module_numpy_serves(monkeypatch):
-    monkeypatch.setattr(_direct1d, "_cdirect", None)
-    monkeypatch.setattr(_direct1d, "COMPILED", False)
+    monkeypatch.setattr(_directloop, "_cdirect", None)
+    monkeypatch.setattr(_directloop, "COMPILED", False)
     x, h = np.arange(20000.0), np.arange(31.0)
     np.testing.assert_array_equal(np_convolve(x, h, "valid"), np.convolve(x, h, "valid"))
     assert compiled_window(x, h, 0, 10) is None
-    assert not _direct1d.uses_compiled(20000, 31, np.float64)
+    assert not _directloop.uses_compiled(20000, 31, np.float64)
 
 
 def test_compiled_loop_is_used_where_the_model_says():
-    assert not _direct1d.uses_compiled(10**6, 31, np.complex128)
-    assert not _direct1d.uses_compiled(100, 3, np.float64)  # numpy's call is cheaper
-    if _direct1d.COMPILED:
-        assert _direct1d.uses_compiled(10**6, 31, np.float64)
-        assert _direct1d.uses_compiled(1000, 31, np.float32)
+    assert not _directloop.uses_compiled(10**6, 31, np.complex128)
+    assert not _directloop.uses_compiled(100, 3, np.float64)  # numpy's call is cheaper
+    if _directloop.COMPILED:
+        assert _directloop.uses_compiled(10**6, 31, np.float64)
+        assert _directloop.uses_compiled(1000, 31, np.float32)
         assert fftconv.plan(10**6, 31).method == "direct"
 
 
@@ -208,12 +208,12 @@ def test_property_against_numpy(n, k, mode, single, seed):
 def test_the_model_scales_with_the_kernel_the_processor_runs(monkeypatch):
     from fftconv import _calibration, _costs
 
-    if _direct1d.COMPILED:
-        assert _direct1d.ISA in _direct1d.ISA_FACTOR
+    if _directloop.COMPILED:
+        assert _directloop.ISA in _directloop.ISA_FACTOR
     monkeypatch.setattr(_calibration, "direct_scale", lambda dtype, threads=1: None)
     base = _costs.direct_loop_time(10**6, 31, np.float64, scale=1.0) - 2e-6
     for isa, factor in (("x86-64-v4", 1.0), ("x86-64-v3", 1.3), ("baseline", 1.85)):
-        monkeypatch.setattr(_direct1d, "ISA", isa)
+        monkeypatch.setattr(_directloop, "ISA", isa)
         assert _costs.direct_loop_time(10**6, 31, np.float64) - 2e-6 == pytest.approx(
             base * factor)
 
@@ -233,7 +233,7 @@ def test_the_loop_runs_exactly_where_the_model_says(monkeypatch):
                 x = (rng.standard_normal(n) * 3).astype(t1)
                 h = (rng.standard_normal(k) * 3).astype(t2)
                 dtype = np.result_type(x, h)
-                want = _direct1d.uses_compiled(n, k, dtype)
+                want = _directloop.uses_compiled(n, k, dtype)
                 for run, args in ((np_convolve, (x, h, "full")),
                                   (_direct.convolve_window, (x, h, [(0, n + k - 1)]))):
                     calls.clear()
@@ -249,8 +249,8 @@ def test_the_loop_runs_exactly_where_the_model_says(monkeypatch):
 @needs_compiled
 def test_long_kernels_stay_on_numpy_and_edges_are_exact():
     # kernels longer than a quarter of the signal: numpy's dot products are as fast
-    assert not _direct1d.uses_compiled(8192, 8192, np.float64)
-    assert not _direct1d.uses_compiled(2048, 512 + 1, np.float64)
+    assert not _directloop.uses_compiled(8192, 8192, np.float64)
+    assert not _directloop.uses_compiled(2048, 512 + 1, np.float64)
     # the loop's edges (tap by tap) on windows that start and stop inside them
     rng = np.random.default_rng(5)
     x = rng.integers(-9, 9, 700).astype(np.float64)
@@ -259,3 +259,112 @@ def test_long_kernels_stay_on_numpy_and_edges_are_exact():
     for start, stop in ((0, 999), (0, 5), (3, 298), (250, 450), (299, 401), (690, 999),
                         (998, 999), (400, 400)):
         np.testing.assert_array_equal(compiled_window(x, h, start, stop), full[start:stop])
+
+
+# ------------------------------------------------------------------ the 2-D loop
+def _reference_2d(x, h):
+    x = x.astype(np.longdouble)
+    out = np.zeros((x.shape[0] + h.shape[0] - 1, x.shape[1] + h.shape[1] - 1), np.longdouble)
+    for (a, b), c in np.ndenumerate(h.astype(np.longdouble)):
+        out[a:a + x.shape[0], b:b + x.shape[1]] += c * x
+    return out
+
+
+@needs_compiled
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, kshape", [
+    ((1, 1), (1, 1)), ((5, 7), (2, 3)), ((1, 100), (1, 9)), ((40, 70), (3, 3)),
+    ((33, 130), (9, 9)), ((12, 12), (12, 12)), ((64, 65), (1, 1)), ((50, 40), (7, 40)),
+    ((70, 20), (31, 4)),
+])
+def test_2d_matches_reference_on_every_window(shape, kshape, dtype):
+    from fftconv._directloop import compiled_window_2d
+
+    rng = np.random.default_rng(sum(shape) * 100 + sum(kshape))
+    x = rng.standard_normal(shape).astype(dtype)
+    h = rng.standard_normal(kshape).astype(dtype)
+    full = _reference_2d(x, h)
+    mags = _reference_2d(abs(x), abs(h)).astype(np.float64)
+    tol = 2 * h.size * np.finfo(dtype).eps * mags + np.finfo(dtype).tiny
+    F0, F1 = full.shape
+    windows = [((0, F0), (0, F1)),
+               (((kshape[0] - 1) // 2, (kshape[0] - 1) // 2 + shape[0]),
+                ((kshape[1] - 1) // 2, (kshape[1] - 1) // 2 + shape[1])),
+               ((kshape[0] - 1, shape[0]), (kshape[1] - 1, shape[1])),
+               ((F0 - 1, F0), (0, 1)), ((0, 2), (F1 - 3, F1)), ((1, F0 - 1), (2, F1 - 1))]
+    for w in windows:
+        if any(e <= s or s < 0 or e > f for (s, e), f in zip(w, (F0, F1))):
+            continue
+        got = compiled_window_2d(x, h, w)
+        sl = tuple(slice(s, e) for s, e in w)
+        assert got.dtype == dtype and got.shape == full[sl].shape
+        err = abs(got.astype(np.longdouble) - full[sl]).astype(np.float64)
+        assert np.all(err <= tol[sl]), (w, float(err.max()))
+
+
+@needs_compiled
+def test_2d_integer_valued_exact_and_nonfinite_footprint():
+    import scipy.signal
+
+    from fftconv._direct import faithful_window
+    from fftconv._directloop import compiled_window_2d
+
+    rng = np.random.default_rng(6)
+    x = rng.integers(-20, 20, (60, 90)).astype(np.float64)
+    h = rng.integers(-5, 5, (5, 7)).astype(np.float64)
+    w = [(0, 64), (0, 96)]
+    np.testing.assert_array_equal(compiled_window_2d(x, h, w), scipy.signal.convolve2d(x, h))
+    x[[0, 30, 59], [0, 45, 89]] = [np.inf, np.nan, -np.inf]
+    x[10:20, 10:20] = 0.0
+    h[0, 0], h[4, 6] = np.inf, -np.inf
+    for win in (w, [(2, 62), (3, 93)], [(4, 60), (6, 90)]):
+        got, want = compiled_window_2d(x, h, win), faithful_window(x, h, win)
+        for test in (np.isnan, np.isposinf, np.isneginf):
+            np.testing.assert_array_equal(test(got), test(want))
+
+
+@needs_compiled
+def test_2d_bad_calls_into_the_module_raise():
+    from fftconv import _cdirect
+
+    x, h, y = np.ones((10, 8)), np.ones((3, 3)), np.empty((12, 10))
+    _cdirect.convolve2d("d", x, h, y, 8, 3, 10, 0, 0)  # the valid call
+    with pytest.raises(ValueError, match="row lengths"):
+        _cdirect.convolve2d("d", x, h, y, 7, 3, 10, 0, 0)
+    with pytest.raises(ValueError, match="row lengths"):
+        _cdirect.convolve2d("d", x, h, y, 8, 0, 10, 0, 0)
+    with pytest.raises(ValueError, match="kernel no larger"):
+        _cdirect.convolve2d("d", h, x, y, 3, 8, 10, 0, 0)
+    with pytest.raises(ValueError, match="windows inside"):
+        _cdirect.convolve2d("d", x, h, y, 8, 3, 10, 1, 0)
+    with pytest.raises(ValueError, match="windows inside"):
+        _cdirect.convolve2d("d", x, h, np.empty((1, 10)), 8, 3, 10, sys.maxsize, 0)
+    with pytest.raises(ValueError, match="'d' or 'f'"):
+        _cdirect.convolve2d("x", x, h, y, 8, 3, 10, 0, 0)
+
+
+@needs_compiled
+@pytest.mark.parametrize("mode", MODES)
+def test_2d_public_paths_match_scipy_and_keep_inputs(mode, monkeypatch):
+    import scipy.signal
+
+    from fftconv import _cdirect
+
+    calls = []
+    real = _cdirect.convolve2d
+    monkeypatch.setattr(_cdirect, "convolve2d", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(7)
+    base = rng.standard_normal((300, 260))
+    h = rng.standard_normal((3, 3))
+    for x in (base, base[::-1, ::2], base.astype(">f8"), base.astype(np.float32)):
+        before = x.copy()
+        for method in ("auto", "direct"):
+            calls.clear()
+            got = fftconv.convolve(x, h, mode=mode, method=method)
+            want = scipy.signal.convolve(x.astype(np.float64), h, mode=mode, method="direct")
+            assert calls, (x.dtype, method)  # 3x3 runs on the loop
+            assert got.dtype == np.result_type(x, h) and got.shape == want.shape
+            eps = np.finfo(got.dtype).eps
+            np.testing.assert_allclose(got, want, rtol=0, atol=40 * eps * abs(want).max())
+        np.testing.assert_array_equal(x, before)
+    assert fftconv.plan((1024, 1024), (3, 3), mode="same").method == "direct"
