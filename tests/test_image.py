@@ -7,7 +7,7 @@ import pytest
 import scipy.ndimage as ndi
 
 import fftconv
-from fftconv import image
+from fftconv import _directloop, image
 
 MODES = ["reflect", "nearest", "wrap", "constant"]
 
@@ -171,12 +171,16 @@ def test_separable_kernel_runs_as_two_1d_passes(monkeypatch):
         return real(a, b, *args, **kw)
 
     monkeypatch.setattr(fftconv, "convolve", spy)
-    img = np.random.default_rng(0).random((30, 30, 3))
-    image.smooth(img, image.gaussian(2.0))
-    assert calls == [(17, 1, 1), (1, 17, 1)]
+    img = np.random.default_rng(0).random((300, 300, 3))
+    image.smooth(img, image.gaussian(2.0))  # 17x17: two 1-D passes, channel by channel
+    assert calls == [(17, 1), (1, 17)] * 3
     calls.clear()
-    image.smooth(img[..., 0], image.laplacian())
+    image.smooth(img[..., 0], image.laplacian())  # not separable
     assert calls == [(3, 3)]
+    calls.clear()
+    image.smooth(img[..., 0], image.box(3))  # separable, but faster whole (direct loop)
+    if _directloop.COMPILED:
+        assert calls == [(3, 3)]
 
 
 def test_input_not_modified():
