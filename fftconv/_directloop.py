@@ -61,6 +61,16 @@ def uses_compiled_2d(shape1, shape2, dtype) -> bool:
             and 1 <= small[0] <= big[0] and 1 <= small[1] <= big[1])
 
 
+def plain_sum(x: np.ndarray, h: np.ndarray) -> bool:
+    """Whether the direct engine forms exactly the sum of the existing products for these
+    inputs (1-D: the compiled loop or numpy.convolve; 2-D: the compiled loop), so that
+    NaN and infinity already land where the mathematical sum puts them."""
+    if x.ndim == 1:
+        return True
+    return (x.ndim == 2 and x.dtype.kind in "biuf" and h.dtype.kind in "biuf"
+            and uses_compiled_2d(x.shape, h.shape, np.result_type(x, h)))
+
+
 def compiled_window_2d(x: np.ndarray, h: np.ndarray, windows) -> np.ndarray | None:
     """The 2-D window ``[(start0, stop0), (start1, stop1)]`` of the full convolution, or None.
 

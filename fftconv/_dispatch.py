@@ -18,7 +18,7 @@ import numpy as np
 
 from . import _measure, _nonfinite, _strategy
 from ._config import get_planner, resolve_workers
-from ._directloop import np_convolve, uses_compiled_2d
+from ._directloop import np_convolve, plain_sum
 from ._validate import (
     as_array,
     check_axes,
@@ -292,10 +292,7 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
             return _finish(out, result_dtype)
     # the 1-D direct engine (and the compiled 2-D loop) already form the plain IEEE sum
     # of the existing products
-    plain = method == "direct" and (in1.ndim == 1 or uses_compiled_2d(
-        in1.shape, in2.shape, result_dtype) and in1.dtype.kind in "biuf"
-        and in2.dtype.kind in "biuf")
-    if result_dtype.kind in "fc" and not plain:
+    if result_dtype.kind in "fc" and not (method == "direct" and plain_sum(in1, in2)):
         # NaN/inf: every engine convolves the finite part and then adds the
         # products with non-finite samples, so the footprint is the direct sum's.
         f1, bad1 = _nonfinite.split(in1)

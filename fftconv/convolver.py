@@ -18,7 +18,7 @@ from collections import OrderedDict
 import numpy as np
 import scipy.fft
 
-from . import _direct, _nonfinite, _strategy, wisdom
+from . import _direct, _directloop, _nonfinite, _strategy, wisdom
 from ._config import resolve_workers
 from ._dispatch import _finish, _int_fft_safe, _swap_needed, _windows, _work_dtype
 from ._plans import _new_plan, copy_padded
@@ -498,6 +498,19 @@ class Convolver:
         nd = len(self.shape)
         eq = [a for a in range(nd) if a not in self.axes and self.kernel.shape[a] > 1]
         wins = [(0, 1) if a in eq else w for a, w in enumerate(self.windows)]
+
+        def run(xs, ks):
+            # NaN/inf: the plain sum of the existing products (some direct paths,
+            # scipy.ndimage with the signal as weights, would drop them)
+            if (res_dtype.kind in "fc" and not _directloop.plain_sum(xs, ks)
+                    and not np.isfinite(xs).all()):
+                return _direct.faithful_window(xs, ks, wins)
+            return _direct.convolve_window(xs, ks, wins)
+
+        if xb.shape[0] == 1 and not eq:  # one signal: no copy into a batch array
+            y = run(xb[0], self.kernel)
+            if y.dtype == res_dtype:
+                return y[None]
         res = np.empty((xb.shape[0], *self.out_shape), res_dtype)
         for b in range(xb.shape[0]):
             for idx in np.ndindex(*[self.shape[a] for a in eq]):
@@ -505,7 +518,7 @@ class Convolver:
                 for a, i in zip(eq, idx):
                     sl[a] = slice(i, i + 1)
                 sl = tuple(sl)
-                res[b][sl] = _direct.convolve_window(xb[b][sl], self.kernel[sl], wins)
+                res[b][sl] = run(xb[b][sl], self.kernel[sl])
         return res
 
     def _run_fft(self, xb: np.ndarray, dest: np.ndarray) -> None:

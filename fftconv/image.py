@@ -274,9 +274,10 @@ def _smooth_plane(padded: np.ndarray, k: np.ndarray, factors) -> np.ndarray:
 
     if factors is None:
         return convolve(padded, k, mode="valid")
-    col, row = (f.astype(k.dtype) for f in factors)
-    out = convolve(padded, col.reshape(-1, 1), mode="valid")
-    return convolve(out, row.reshape(1, -1), mode="valid")
+    tail = (1,) * (padded.ndim - 2)
+    col, row = (f.astype(k.dtype).ravel() for f in factors)
+    out = convolve(padded, col.reshape(-1, 1, *tail), mode="valid")
+    return convolve(out, row.reshape(1, -1, *tail), mode="valid")
 
 
 def smooth(image, kernel, boundary: str = "reflect", cval: float = 0.0) -> np.ndarray:
@@ -326,7 +327,8 @@ def smooth(image, kernel, boundary: str = "reflect", cval: float = 0.0) -> np.nd
     passes faster (small kernels such as 3x3 run faster whole, on the
     compiled direct loop). Large kernels go through FFTs,
     ``O(H W log(H W))``, whichever :func:`fftconv.convolve` predicts
-    fastest. Colour images are smoothed channel by channel.
+    fastest. Colour images are smoothed channel by channel (images with
+    more than four channels and under 65536 pixels as one 3-D problem).
 
     Examples
     --------
@@ -350,14 +352,18 @@ def smooth(image, kernel, boundary: str = "reflect", cval: float = 0.0) -> np.nd
     extra = {"constant_values": cval} if boundary == "constant" else {}
     padded = np.pad(data, _pad_widths(k.shape) + [(0, 0)] * (img.ndim - 2),
                     mode=BOUNDARIES[boundary], **extra)
-    k = k.astype(work)
+    # factors of the kernel as given: rounded to float32 it may no longer pass as rank 1
     factors = _worth_separating(k, padded.shape[:2], work)
+    k = k.astype(work)
     if img.ndim == 2:
         out = _smooth_plane(padded, k, factors)
-    else:  # channel by channel: each a contiguous 2-D problem (the 2-D direct loop)
+    elif img.shape[2] <= 4 or img.shape[0] * img.shape[1] >= 2**16:
+        # channel by channel: each a contiguous 2-D problem (the 2-D direct loop)
         out = np.empty(img.shape, work)
         for c in range(img.shape[2]):
             out[..., c] = _smooth_plane(np.ascontiguousarray(padded[..., c]), k, factors)
+    else:  # many channels of a small image: one 3-D problem costs less than the loop
+        out = _smooth_plane(padded, k[..., None], factors)
     if img.dtype.kind in "ui":
         info = np.iinfo(img.dtype)
         return np.clip(np.rint(out), info.min, info.max).astype(img.dtype)

@@ -304,3 +304,17 @@ def test_out_may_be_the_input(method):
     got = cv(x, out=x)
     assert got is x
     np.testing.assert_allclose(x, want, atol=1e-10)
+
+
+@pytest.mark.parametrize("mode", ["full", "same"])
+def test_direct_keeps_nan_where_the_kernel_is_larger_on_one_axis(mode):
+    # the signal then plays the weights of scipy.ndimage, which would drop NaN weights
+    rng = np.random.default_rng(0)
+    k = rng.standard_normal((30, 2))
+    x = rng.standard_normal((5, 5))
+    x[1, 1] = np.nan
+    got = fftconv.Convolver(k, (5, 5), mode=mode, method="direct")(x)
+    want = fftconv.convolve(x, k, mode=mode)
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=1e-12,
+                               atol=1e-12)

@@ -181,6 +181,17 @@ def test_separable_kernel_runs_as_two_1d_passes(monkeypatch):
     image.smooth(img[..., 0], image.box(3))  # separable, but faster whole (direct loop)
     if _directloop.COMPILED:
         assert calls == [(3, 3)]
+    calls.clear()
+    # float32 images: the kernel's factors are found before it is rounded to float32
+    image.smooth(img[..., 0].astype(np.float32), image.gaussian(2.0))
+    assert calls == [(17, 1), (1, 17)]
+    calls.clear()
+    # many channels of a small image: one 3-D problem
+    small = np.random.default_rng(1).random((32, 32, 40))
+    got = image.smooth(small, image.gaussian(1.0))
+    assert len(calls) == 2 and all(len(c) == 3 for c in calls)
+    np.testing.assert_allclose(got, _reference(small, image.gaussian(1.0), "reflect"),
+                               atol=_tol(small, image.gaussian(1.0), np.float64), rtol=0)
 
 
 def test_input_not_modified():
