@@ -66,8 +66,9 @@ def _load(threads: int) -> dict | None:
                 _check_values(oa[kind], len(OA_BLOCK_NS_LEAN[0]), f"oa_lean_ns {kind}")
         scale = data.get("direct_scale")  # optional, as oa_lean_ns
         if scale is not None:
-            for name in ("float64", "float32"):
-                _check_values([scale[name]], 1, f"direct_scale {name}")
+            for name in ("float64", "float32", "float64_2d", "float32_2d"):
+                if name in scale or "_2d" not in name:  # the 2-D loop's keys came later
+                    _check_values([scale[name]], 1, f"direct_scale {name}")
         return {"fft_ns": table, "oa_lean_ns": oa, "direct_scale": scale}
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
         warnings.warn(f"ignoring corrupt or foreign calibration file {str(path)!r} ({exc}); "
@@ -98,19 +99,21 @@ def oa_table(threads: int = 1) -> dict | None:
     return None if entry is None else entry["oa_lean_ns"]
 
 
-def direct_scale(dtype, threads: int = 1) -> float | None:
-    """This machine's time of the compiled direct loop over the shipped constants' prediction
-    (None when not calibrated)."""
+def direct_scale(dtype, threads: int = 1, dims: int = 1) -> float | None:
+    """This machine's time of the compiled direct loop (1-D or 2-D) over the shipped
+    constants' prediction (None when not calibrated)."""
     table(threads)
     entry = _tables.get(threads)
     scale = None if entry is None else entry.get("direct_scale")
-    return None if scale is None else float(scale[np.dtype(dtype).name])
+    name = np.dtype(dtype).name + ("_2d" if dims == 2 else "")
+    return None if scale is None or name not in scale else float(scale[name])
 
 
 def _measure_direct(reps: int) -> dict[str, float] | None:
-    """Measured / shipped-predicted time of the compiled direct loop (2**18 x 31 taps)."""
+    """Measured / shipped-predicted time of the compiled direct loops (1-D: 2**18 samples
+    x 31 taps; 2-D: 512x512 x 5x5, 'same')."""
     from . import _directloop
-    from ._costs import direct_loop_time
+    from ._costs import direct_loop_time, direct_loop_time_2d
 
     if not _directloop.COMPILED:
         return None
@@ -127,6 +130,17 @@ def _measure_direct(reps: int) -> dict[str, float] | None:
             ts.append(time.perf_counter() - t0)
         predicted = direct_loop_time(x.size + h.size - 1, h.size, np.dtype(name), scale=1.0)
         out[name] = float(min(max(np.median(ts) / predicted, 0.05), 20.0))
+        img = rng.standard_normal((512, 512)).astype(name)
+        ker = rng.standard_normal((5, 5)).astype(name)
+        win = [(2, 514), (2, 514)]
+        _directloop.compiled_window_2d(img, ker, win)
+        ts = []
+        for _ in range(reps):
+            t0 = time.perf_counter()
+            _directloop.compiled_window_2d(img, ker, win)
+            ts.append(time.perf_counter() - t0)
+        predicted = direct_loop_time_2d(img.shape, ker.shape, win, np.dtype(name), scale=1.0)
+        out[name + "_2d"] = float(min(max(np.median(ts) / predicted, 0.05), 20.0))
     return out
 
 
@@ -173,8 +187,8 @@ def calibrate(*, workers: int | None = None, save: bool = True, budget: float = 
     Times one pre-planned FFTW transform per ladder size (16 to 4M points) for
     real/complex, single/double precision, within about ``budget`` seconds,
     (for one thread) the lean overlap-save engine at four block lengths,
-    which rescale its shipped per-block table, and the compiled direct loop
-    (2**18 samples, 31 taps), which rescales its per-tap constants; stores the result in the user
+    which rescale its shipped per-block table, and the compiled direct loops
+    (1-D and 2-D), which rescale their per-tap constants; stores the result in the user
     cache directory (unless ``save=False`` or ``FFTCONV_PERSIST=0``).
     ``method='auto'`` uses it from then on, in this and later processes.
 

@@ -238,12 +238,7 @@ def direct_time(shape1, shape2, windows, dtype) -> float:
     if len(shape1) == 1 and _directloop.uses_compiled(shape1[0], shape2[0], dtype):
         return direct_loop_time(out, ksize, dtype)
     if len(shape1) == 2 and _directloop.uses_compiled_2d(shape1, shape2, dtype):
-        # columns next to the image's sides (and a tile's remainder) run through the
-        # loop's slower edge path: per output row about 2 (K1 - 1) + 16 of them
-        k1 = min(shape1[1], shape2[1])
-        (r0, r1), (c0, c1) = windows
-        edge = (r1 - r0) * min(c1 - c0, 2 * (k1 - 1) + 16) * ksize
-        return direct_loop_time(out, ksize, dtype, dims=2, edge_macs=edge)
+        return direct_loop_time_2d(shape1, shape2, windows, dtype)
     if len(shape1) == 1 and dtype.kind != "O":
         per = _ns("np_convolve_mac_short") if ksize < 64 else _ns("np_convolve_mac_long")
         full = (shape1[0] + shape2[0] - 1) * ksize
@@ -251,6 +246,18 @@ def direct_time(shape1, shape2, windows, dtype) -> float:
     if dtype.kind in "fc" and dtype.itemsize <= 16:
         return 10e-6 + macs * _ns("ndimage_mac") * cfac + out * _ns("ndimage_out")
     return ksize * _ns("loop_tap") + macs * _ns("loop_elem") * cfac
+
+
+def direct_loop_time_2d(shape1, shape2, windows, dtype, *, scale: float | None = None) -> float:
+    """Predicted seconds of the compiled 2-D direct loop on one 2-D window."""
+    # columns next to the image's sides (and a tile's remainder) run through the
+    # loop's slower edge path: per output row about 2 (K1 - 1) + 16 of them
+    k1 = min(shape1[1], shape2[1])
+    ksize = min(math.prod(shape1), math.prod(shape2))
+    (r0, r1), (c0, c1) = windows
+    edge = (r1 - r0) * min(c1 - c0, 2 * (k1 - 1) + 16) * ksize
+    return direct_loop_time((r1 - r0) * (c1 - c0), ksize, dtype, dims=2, edge_macs=edge,
+                            scale=scale)
 
 
 def direct_loop_time(out: int, k: int, dtype, *, scale: float | None = None,
@@ -267,7 +274,7 @@ def direct_loop_time(out: int, k: int, dtype, *, scale: float | None = None,
     """
     dtype = np.dtype(dtype)
     if scale is None:
-        scale = _calibration.direct_scale(dtype)
+        scale = _calibration.direct_scale(dtype, dims=dims)
         if scale is None:
             scale = _directloop.ISA_FACTOR.get(_directloop.ISA, 1.85)
     single = dtype.itemsize == 4

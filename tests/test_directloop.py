@@ -210,7 +210,7 @@ def test_the_model_scales_with_the_kernel_the_processor_runs(monkeypatch):
 
     if _directloop.COMPILED:
         assert _directloop.ISA in _directloop.ISA_FACTOR
-    monkeypatch.setattr(_calibration, "direct_scale", lambda dtype, threads=1: None)
+    monkeypatch.setattr(_calibration, "direct_scale", lambda dtype, threads=1, dims=1: None)
     base = _costs.direct_loop_time(10**6, 31, np.float64, scale=1.0) - 2e-6
     for isa, factor in (("x86-64-v4", 1.0), ("x86-64-v3", 1.3), ("baseline", 1.85)):
         monkeypatch.setattr(_directloop, "ISA", isa)

@@ -191,7 +191,8 @@ def test_calibrate_measures_the_overlap_table(cache):
 @pytest.mark.parametrize("scale", [
     {"float64": 0.0, "float32": 1.0}, {"float64": "fast", "float32": 1.0},
     {"float64": 1.0}, "fast", {"float64": float("inf"), "float32": 1.0},
-], ids=["zero", "string", "missing-dtype", "not-a-table", "inf"])
+    {"float64": 1.0, "float32": 1.0, "float64_2d": -2.0},
+], ids=["zero", "string", "missing-dtype", "not-a-table", "inf", "bad-2d"])
 def test_calibration_with_bad_direct_scale(cache, scale):
     data = _calibration_file(cache)
     data["direct_scale"] = scale
@@ -215,6 +216,14 @@ def test_calibrated_direct_scale_is_used(cache):
     assert _costs.direct_loop_time(10**5, 31, np.float64) == pytest.approx(
         2e-6 + (shipped - 2e-6) * 2.0)
     assert _calibration.direct_scale(np.float32) == 0.5
+    assert _calibration.direct_scale(np.float32, dims=2) is None  # files before the 2-D key
+    data["direct_scale"]["float64_2d"] = 3.0
+    _calibration._path(1).write_text(json.dumps(data))
+    _calibration.forget()
+    assert _calibration.direct_scale(np.float64, dims=2) == 3.0
+    shipped_2d = _costs.direct_loop_time(10**5, 9, np.float64, dims=2, scale=1.0) - 2e-6
+    assert _costs.direct_loop_time(10**5, 9, np.float64, dims=2) - 2e-6 == pytest.approx(
+        3.0 * shipped_2d)
 
 
 def test_calibrate_measures_the_direct_loop(cache):
@@ -225,7 +234,7 @@ def test_calibrate_measures_the_direct_loop(cache):
     if not _directloop.COMPILED:
         assert "direct_scale" not in saved
         return
-    assert set(saved["direct_scale"]) == {"float64", "float32"}
+    assert set(saved["direct_scale"]) == {"float64", "float32", "float64_2d", "float32_2d"}
     assert all(0.05 <= v <= 20 for v in saved["direct_scale"].values())
     assert _calibration.direct_scale("float32") == saved["direct_scale"]["float32"]
 
