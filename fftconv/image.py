@@ -350,20 +350,24 @@ def smooth(image, kernel, boundary: str = "reflect", cval: float = 0.0) -> np.nd
     work = np.dtype(np.float32) if img.dtype == np.float32 else np.dtype(np.float64)
     data = img.astype(work, copy=False)
     extra = {"constant_values": cval} if boundary == "constant" else {}
-    padded = np.pad(data, _pad_widths(k.shape) + [(0, 0)] * (img.ndim - 2),
-                    mode=BOUNDARIES[boundary], **extra)
+
+    def pad(a: np.ndarray) -> np.ndarray:
+        widths = _pad_widths(k.shape) + [(0, 0)] * (a.ndim - 2)
+        return np.pad(a, widths, mode=BOUNDARIES[boundary], **extra)
+
     # factors of the kernel as given: rounded to float32 it may no longer pass as rank 1
-    factors = _worth_separating(k, padded.shape[:2], work)
+    (h, w), (kh, kw) = img.shape[:2], k.shape
+    factors = _worth_separating(k, (h + kh - 1, w + kw - 1), work)
     k = k.astype(work)
     if img.ndim == 2:
-        out = _smooth_plane(padded, k, factors)
-    elif img.shape[2] <= 4 or img.shape[0] * img.shape[1] >= 2**16:
-        # channel by channel: each a contiguous 2-D problem (the 2-D direct loop)
+        out = _smooth_plane(pad(data), k, factors)
+    elif img.shape[2] <= 4 or h * w >= 2**16:
+        # channel by channel, each padded into a contiguous 2-D problem (the 2-D loop)
         out = np.empty(img.shape, work)
         for c in range(img.shape[2]):
-            out[..., c] = _smooth_plane(np.ascontiguousarray(padded[..., c]), k, factors)
+            out[..., c] = _smooth_plane(pad(data[..., c]), k, factors)
     else:  # many channels of a small image: one 3-D problem costs less than the loop
-        out = _smooth_plane(padded, k[..., None], factors)
+        out = _smooth_plane(pad(data), k[..., None], factors)
     if img.dtype.kind in "ui":
         info = np.iinfo(img.dtype)
         return np.clip(np.rint(out), info.min, info.max).astype(img.dtype)
