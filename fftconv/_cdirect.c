@@ -159,6 +159,18 @@ window_ok(Py_ssize_t start, Py_ssize_t m, Py_ssize_t full)
     return start >= 0 && m >= 0 && m <= full && start <= full - m;
 }
 
+/* Releases the three buffers; returns None when ok, else NULL (the error is set). */
+static PyObject *
+release(int ok, Py_buffer *x, Py_buffer *h, Py_buffer *y)
+{
+    PyBuffer_Release(x);
+    PyBuffer_Release(h);
+    PyBuffer_Release(y);
+    if (!ok)
+        return NULL;
+    Py_RETURN_NONE;
+}
+
 static void
 run(int code, Py_buffer *x, Py_ssize_t n0, Py_ssize_t n1, Py_buffer *h, Py_ssize_t k0,
     Py_ssize_t k1, Py_buffer *y, Py_ssize_t start0, Py_ssize_t m0, Py_ssize_t start1,
@@ -183,26 +195,19 @@ py_convolve(PyObject *self, PyObject *args)
     Py_ssize_t start;
     if (!PyArg_ParseTuple(args, "Cy*y*w*n:convolve", &code, &x, &h, &y, &start))
         return NULL;
-    PyObject *result = NULL;
     Py_ssize_t size = item_size(code, &x, &h, &y);
     if (size == 0)
-        goto done;
+        return release(0, &x, &h, &y);
     Py_ssize_t n = x.len / size, k = h.len / size, m = y.len / size;
     if (k < 1 || k > n || !window_ok(start, m, n + k - 1)) {
         PyErr_Format(PyExc_ValueError,
                      "need 1 <= len(h) <= len(x) and 0 <= start <= start + len(y) <= "
                      "len(x) + len(h) - 1, got len(x)=%zd len(h)=%zd len(y)=%zd start=%zd",
                      n, k, m, start);
-        goto done;
+        return release(0, &x, &h, &y);
     }
     run(code, &x, 1, n, &h, 1, k, &y, 0, 1, start, m);
-    result = Py_None;
-    Py_INCREF(result);
-done:
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&h);
-    PyBuffer_Release(&y);
-    return result;
+    return release(1, &x, &h, &y);
 }
 
 static PyObject *
@@ -215,16 +220,15 @@ py_convolve2d(PyObject *self, PyObject *args)
     if (!PyArg_ParseTuple(args, "Cy*y*w*nnnnn:convolve2d", &code, &x, &h, &y, &n1, &k1,
                           &m1, &start0, &start1))
         return NULL;
-    PyObject *result = NULL;
     Py_ssize_t size = item_size(code, &x, &h, &y);
     if (size == 0)
-        goto done;
+        return release(0, &x, &h, &y);
     Py_ssize_t nx = x.len / size, nh = h.len / size, ny = y.len / size;
     if (n1 < 1 || k1 < 1 || m1 < 1 || nx % n1 || nh % k1 || ny % m1) {
         PyErr_Format(PyExc_ValueError,
                      "row lengths must be positive and divide the buffers, got "
                      "n1=%zd k1=%zd m1=%zd for %zd, %zd and %zd items", n1, k1, m1, nx, nh, ny);
-        goto done;
+        return release(0, &x, &h, &y);
     }
     Py_ssize_t n0 = nx / n1, k0 = nh / k1, m0 = ny / m1;
     if (k0 < 1 || k0 > n0 || k1 > n1 || !window_ok(start0, m0, n0 + k0 - 1)
@@ -233,16 +237,10 @@ py_convolve2d(PyObject *self, PyObject *args)
                      "need a kernel no larger than the signal and windows inside the full "
                      "convolution, got x %zd x %zd, h %zd x %zd, y %zd x %zd at (%zd, %zd)",
                      n0, n1, k0, k1, m0, m1, start0, start1);
-        goto done;
+        return release(0, &x, &h, &y);
     }
     run(code, &x, n0, n1, &h, k0, k1, &y, start0, m0, start1, m1);
-    result = Py_None;
-    Py_INCREF(result);
-done:
-    PyBuffer_Release(&x);
-    PyBuffer_Release(&h);
-    PyBuffer_Release(&y);
-    return result;
+    return release(1, &x, &h, &y);
 }
 
 static PyMethodDef methods[] = {
