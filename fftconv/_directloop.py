@@ -24,7 +24,7 @@ try:
 except ImportError:  # built without a C compiler: numpy.convolve serves
     _cdirect = None
 
-#: Whether the compiled 1-D loop is available (the cost model depends on it).
+#: Whether the compiled loops are available (the cost model depends on it).
 COMPILED = _cdirect is not None
 
 #: The compiled kernel this processor runs ("x86-64-v4": AVX-512, "x86-64-v3":
@@ -61,6 +61,13 @@ def uses_compiled_2d(shape1, shape2, dtype) -> bool:
             and 1 <= small[0] <= big[0] and 1 <= small[1] <= big[1])
 
 
+def _ready(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """``a`` as the loop reads it: ``dtype`` (native byte order), C-contiguous, aligned."""
+    if a.dtype == dtype and a.flags.c_contiguous and a.flags.aligned:
+        return a
+    return np.array(a, dtype, order="C")
+
+
 def plain_sum(x: np.ndarray, h: np.ndarray) -> bool:
     """Whether the direct engine forms exactly the sum of the existing products for these
     inputs (1-D: the compiled loop or numpy.convolve; 2-D: the compiled loop), so that
@@ -84,10 +91,7 @@ def compiled_window_2d(x: np.ndarray, h: np.ndarray, windows) -> np.ndarray | No
             or not uses_compiled_2d(x.shape, h.shape, np.result_type(x, h))):
         return None
     dtype = np.result_type(x, h)
-    if x.dtype != dtype or not (x.flags.c_contiguous and x.flags.aligned):
-        x = np.array(x, dtype, order="C")
-    if h.dtype != dtype or not (h.flags.c_contiguous and h.flags.aligned):
-        h = np.array(h, dtype, order="C")
+    x, h = _ready(x, dtype), _ready(h, dtype)
     (s0, e0), (s1, e1) = windows
     y = np.empty((e0 - s0, e1 - s1), dtype)
     if y.size:
@@ -100,8 +104,8 @@ def compiled_window(x: np.ndarray, h: np.ndarray, start: int, stop: int) -> np.n
 
     None where the loop does not apply (no compiled module, a result dtype
     other than float32/float64); integer and bool inputs are cast to the
-    result dtype, as numpy.convolve does. ``len(x) >= len(h) >= 1`` and ``0 <= start <= stop <=
-    len(x) + len(h) - 1`` are the caller's.
+    result dtype, as numpy.convolve does. ``len(x) >= len(h) >= 1`` and
+    ``0 <= start <= stop <= len(x) + len(h) - 1`` are the caller's.
     """
     if _cdirect is None or x.dtype.kind not in "biuf" or h.dtype.kind not in "biuf":
         return None
@@ -109,12 +113,8 @@ def compiled_window(x: np.ndarray, h: np.ndarray, start: int, stop: int) -> np.n
     code = _CODES.get(dtype)
     if code is None:
         return None
-    if x.dtype != dtype or not (x.flags.c_contiguous and x.flags.aligned):
-        x = np.array(x, dtype, order="C")  # also native byte order and aligned
-    if h.dtype != dtype or not (h.flags.c_contiguous and h.flags.aligned):
-        h = np.array(h, dtype, order="C")
     y = np.empty(stop - start, dtype)
-    _cdirect.convolve(code, x, h, y, start)
+    _cdirect.convolve(code, _ready(x, dtype), _ready(h, dtype), y, start)
     return y
 
 

@@ -229,6 +229,22 @@ class ConvPlan:
         return "\n".join(lines)
 
 
+def explain(best: str, pred: dict[str, float], per_call: str = "") -> str:
+    """One sentence on why ``best`` was chosen among the predicted times ``pred``.
+
+    ``per_call`` (e.g. ``" per call"``) qualifies the comparison.
+    """
+    others = {m: t for m, t in pred.items() if m != best}
+    if not others:
+        return f"{best!r} is the only engine for this input"
+    runner = min(others, key=others.get)
+    ratio = others[runner] / pred[best] if pred[best] > 0 else math.inf
+    if ratio < 1:
+        return (f"{runner!r} is predicted only {1 / ratio:.2f}x faster{per_call}, within the "
+                f"{MARGIN:.2f}x margin: {best!r} is kept as the simpler engine")
+    return f"{best!r} is predicted {ratio:.1f}x faster{per_call} than the next best, {runner!r}"
+
+
 def choose(
     shape1: Sequence[int],
     shape2: Sequence[int],
@@ -312,18 +328,7 @@ def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, thre
     if best == "direct" and len(pred) == 1 and why_fft_not_ok:
         reason = why_fft_not_ok
     else:
-        others_t = {m: t for m, t in pred.items() if m != best}
-        if others_t:
-            runner = min(others_t, key=others_t.get)
-            ratio = others_t[runner] / pred[best] if pred[best] > 0 else math.inf
-            if ratio < 1:
-                reason = (f"{runner!r} is predicted only {1 / ratio:.2f}x faster, within the "
-                          f"{MARGIN:.2f}x margin: {best!r} is kept as the simpler engine")
-            else:
-                reason = (f"{best!r} is predicted {ratio:.1f}x faster than the next best, "
-                          f"{runner!r}")
-        else:
-            reason = f"{best!r} is the only engine for this input"
+        reason = explain(best, pred)
     return ConvPlan(method=best, params=params.get(best, {}), predicted=pred, reason=reason,
                     candidates=params, shape1=tuple(shape1), shape2=tuple(shape2),
                     dtype=str(dtype))

@@ -288,16 +288,8 @@ class Convolver:
             for m in ("fft", "oa"):
                 if m in pred and pred[m] * _strategy.MARGIN < pred[best]:
                     best = m
-            others = {m: t for m, t in pred.items() if m != best}
-            runner = min(others, key=others.get) if others else best
-            ratio = pred[runner] / max(pred[best], 1e-12)
-            if ratio < 1:
-                reason = (f"{runner!r} is predicted only {1 / ratio:.2f}x faster per call, "
-                          f"within the {_strategy.MARGIN:.2f}x margin: {best!r} is kept as "
-                          "the simpler engine")
-            else:
-                reason = (f"{best!r} is predicted {ratio:.1f}x faster per call than "
-                          f"{runner!r} (kernel spectrum precomputed)")
+            reason = _strategy.explain(best, pred, " per call") + \
+                " (kernel spectrum precomputed)"
         else:
             best = self.method
             if best not in pred:
