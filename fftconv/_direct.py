@@ -42,8 +42,13 @@ def _padded_window(x: np.ndarray, windows: Sequence[tuple[int, int]], kshape) ->
         pads.append((max(0, -lo), max(0, hi - n)))
     view = x[tuple(src)]
     if any(p != (0, 0) for p in pads):
-        # np.pad allocates once; the zero padding is what linear convolution needs.
-        return np.pad(view, pads)
+        # One allocation; the zero padding is what linear convolution needs. Not
+        # np.pad: it pads object arrays with np.int64(0), which turns exact Python
+        # integer sums into wrapping int64 ones.
+        out = np.zeros(tuple(v + lo + hi for v, (lo, hi) in zip(view.shape, pads)),
+                       dtype=view.dtype)
+        out[tuple(slice(lo, lo + v) for v, (lo, _) in zip(view.shape, pads))] = view
+        return out
     return view
 
 

@@ -316,12 +316,14 @@ def _conv2d(in1, in2, mode, boundary, fillvalue, method, workers, *, correlate, 
         raise ValueError(f"{name} inputs must both be 2-D arrays "
                          f"(got in1.ndim={in1.ndim}, in2.ndim={in2.ndim})")
     dt = np.result_type(in1, in2)
-    fill = check_fillvalue(fillvalue, dt)
-    if _swap_needed(mode, in1.shape, in2.shape, (0, 1)):
-        # 'valid' ignores the boundary; convolve/correlate handle the swap
-        # (correlate2d then agrees with correlate, including for complex inputs).
-        return (correlate_fn if correlate else convolve)(in1, in2, mode=mode, method=method,
-                                                         workers=workers)
+    # scipy reads (and checks) fillvalue only for boundary='fill'
+    fill = check_fillvalue(fillvalue, dt) if boundary == "fill" else 0
+    fn = correlate_fn if correlate else convolve
+    # 'valid' ignores the boundary; convolve/correlate handle the swap (correlate2d
+    # then agrees with correlate, including for complex inputs). Empty inputs have
+    # no boundary to extend: an empty result or convolve's error.
+    if _swap_needed(mode, in1.shape, in2.shape, (0, 1)) or in1.size == 0 or in2.size == 0:
+        return fn(in1, in2, mode=mode, method=method, workers=workers)
     if mode != "valid" and (boundary != "fill" or fill != 0):
         k0, k1 = in2.shape
         pads = ((k0 - 1, k0 - 1), (k1 - 1, k1 - 1))
@@ -330,12 +332,10 @@ def _conv2d(in1, in2, mode, boundary, fillvalue, method, workers, *, correlate, 
                             constant_values=fill)
         else:
             padded = np.pad(in1, pads, mode="wrap" if boundary == "wrap" else "symmetric")
-        fn = correlate_fn if correlate else convolve
         full = fn(padded, in2, mode="valid", method=method, workers=workers)
         if mode == "full":
             return full
         return full[_same2d(in1.shape, in2.shape, correlate=correlate)].copy()
-    fn = correlate_fn if correlate else convolve
     if correlate and mode == "same":
         full = fn(in1, in2, mode="full", method=method, workers=workers)
         return full[_same2d(in1.shape, in2.shape, correlate=True)].copy()

@@ -136,6 +136,12 @@ def check_fillvalue(fillvalue: object, dtype) -> np.ndarray:
                          f"output dtype {dtype}")
     if fill.dtype.kind == "c" and dtype.kind != "c":
         fill = fill.real
+    if dtype.kind in "iu" and fill.dtype.kind in "biuf":
+        info = np.iinfo(dtype)
+        value = fill.item()
+        if not info.min <= (math.trunc(value) if isinstance(value, float) else value) <= info.max:
+            raise ValueError(f"fillvalue={fillvalue!r} is out of range for the integer output "
+                             f"dtype {dtype} ([{info.min}, {info.max}])")
     try:
         return fill.astype(dtype)
     except (TypeError, ValueError):
@@ -157,23 +163,26 @@ def check_axes(axes: object, ndim: int) -> list[int] | None:
     """
     if axes is None:
         return None
+    given = axes  # for the messages
+    if isinstance(axes, np.ndarray) and axes.ndim == 0:
+        axes = axes[()]  # a 0-d array: its scalar, checked below like any other
     if isinstance(axes, (numbers.Integral, np.integer)) and not isinstance(axes, bool):
         seq: Sequence[object] = [axes]
     elif isinstance(axes, (str, bytes)) or not isinstance(axes, Iterable):
-        raise ArgumentTypeError(f"axes must be an int or a sequence of ints, got axes={axes!r}")
+        raise ArgumentTypeError(f"axes must be an int or a sequence of ints, got axes={given!r}")
     else:
         seq = list(axes)
     out = []
     for a in seq:
         if isinstance(a, bool) or not isinstance(a, (numbers.Integral, np.integer)):
-            raise ArgumentTypeError(f"axes must be integers, got axes={axes!r}")
+            raise ArgumentTypeError(f"axes must be integers, got axes={given!r}")
         a = operator.index(a)
         if not -ndim <= a < ndim:
-            raise ValueError(f"axes exceeds dimensionality of input: axes={axes!r} for "
+            raise ValueError(f"axes exceeds dimensionality of input: axes={given!r} for "
                              f"{ndim}-d inputs")
         out.append(a % ndim)
     if len(set(out)) != len(out):
-        raise ValueError(f"all axes must be unique, got axes={axes!r}")
+        raise ValueError(f"all axes must be unique, got axes={given!r}")
     if not out:
         raise ValueError("when provided, axes cannot be empty")
     return out

@@ -353,3 +353,72 @@ def test_zero_dim_like_scipy():
         a, b = np.array(2.0 + 1j), np.array(3.0 - 2j)
         ours, theirs = getattr(fftconv, name)(a, b), getattr(ss, name)(a, b)
         assert ours == theirs and np.asarray(ours).dtype == np.asarray(theirs).dtype
+
+
+# ------------------------------------------------------- found in review, 2026-11-25
+
+
+def test_object_nd_python_ints_stay_exact():
+    """N-D object arrays of Python ints: exact sums (no int64 zeros from the padding)."""
+    a = np.array([[498896825204351407, 2856577710066510566, 557792204636026086,
+                   -1951469854406865646]], dtype=object)
+    b = np.array([[1, 0, -1, 0], [3, 3, 1, 2]], dtype=object)
+    want = ref_correlate(a, b[::-1, ::-1])
+    for out in (fftconv.convolve(a, b), fftconv.convolve(a, b, method="direct")):
+        assert out.tolist() == want.tolist()
+        assert {type(v) for v in out.ravel()} == {int}
+    assert fftconv.convolve2d(a, b).tolist() == want.tolist()
+    big = fftconv.convolve(np.array([[2**70, 1]], dtype=object), np.array([[2**65, 1]], object))
+    assert big.tolist() == [[2**135, 2**70 + 2**65, 1]]
+
+
+@pytest.mark.parametrize(("dtype", "fillvalue"), [
+    ("uint8", -1), ("uint8", 300), ("uint8", 256.0), ("int32", 2**31), ("int32", 1e20),
+    ("int16", -40000),
+])
+@pytest.mark.parametrize("name", ["convolve2d", "correlate2d"])
+def test_out_of_range_fillvalue_is_refused_like_scipy(name, dtype, fillvalue):
+    a = np.ones((2, 2), dtype)
+    assert isinstance(_outcome(getattr(ss, name), a, a, fillvalue=fillvalue)[1], ValueError)
+    with pytest.raises(ValueError, match="out of range"):
+        getattr(fftconv, name)(a, a, fillvalue=fillvalue)
+
+
+@pytest.mark.parametrize(("dtype", "fillvalue"), [("uint8", 255), ("uint8", 1.5),
+                                                  ("int32", -2**31), ("int32", 2.5)])
+def test_in_range_fillvalue_like_scipy(dtype, fillvalue):
+    a = np.arange(4, dtype=dtype).reshape(2, 2)
+    for name in ("convolve2d", "correlate2d"):
+        ours = getattr(fftconv, name)(a, a, fillvalue=fillvalue)
+        theirs = _outcome(getattr(ss, name), a, a, fillvalue=fillvalue)[0]
+        assert ours.dtype == theirs.dtype
+        np.testing.assert_array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("fillvalue", [1j, [1, 2], np.nan, "x", None])
+@pytest.mark.parametrize("boundary", ["wrap", "symm"])
+def test_fillvalue_ignored_unless_fill_like_scipy(boundary, fillvalue):
+    a, k = np.arange(9).reshape(3, 3), np.ones((2, 2), int)
+    for name in ("convolve2d", "correlate2d"):
+        ours = getattr(fftconv, name)(a, k, boundary=boundary, fillvalue=fillvalue)
+        np.testing.assert_array_equal(ours, getattr(ss, name)(a, k, boundary=boundary))
+
+
+@pytest.mark.parametrize("boundary", ["fill", "wrap", "symm"])
+@pytest.mark.parametrize("name", ["convolve2d", "correlate2d"])
+def test_empty_same_like_scipy(name, boundary):
+    ours = getattr(fftconv, name)(np.ones((0, 5)), np.ones((2, 3)), "same", boundary=boundary)
+    theirs = getattr(ss, name)(np.ones((0, 5)), np.ones((2, 3)), "same", boundary=boundary)
+    assert ours.shape == theirs.shape and ours.dtype == theirs.dtype
+    # 'full' has no meaningful answer (scipy crashes with SIGFPE for wrap/symm): a clear error
+    with pytest.raises(ValueError, match="in1 cannot be empty in mode 'full'"):
+        getattr(fftconv, name)(np.ones((0, 5)), np.ones((2, 3)), boundary=boundary)
+
+
+@pytest.mark.parametrize("name", ["fftconvolve", "oaconvolve"])
+def test_zero_dim_array_axes(name):
+    a, k = np.arange(8.0).reshape(2, 4), np.ones((2, 2))
+    np.testing.assert_allclose(getattr(fftconv, name)(a, k, axes=np.array(1)),
+                               ss.fftconvolve(a, k, axes=1))
+    with pytest.raises(ValueError, match=r"axes must be .*got axes=array\(1\.\)"):
+        getattr(fftconv, name)(a, k, axes=np.array(1.0))
