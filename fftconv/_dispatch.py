@@ -303,7 +303,10 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
                 out = _direct_mod().faithful_window(in1, in2, windows)
                 return out.astype(result_dtype, copy=False)
             in1, in2, orig = f1, f2, (in1, in2)
-    out = _execute(method, params, in1, in2, axes, fax, windows, result_dtype, workers)
+    def run(a1, a2):
+        return _execute(method, params, a1, a2, axes, fax, windows, result_dtype, workers)
+
+    out = run(in1, in2) if method == "direct" else _nonfinite.overflow_safe(run, in1, in2)
     if bad1 is not None or bad2 is not None:
         _nonfinite.add_nonfinite(out, windows, *orig, bad1, bad2, conv_axes=axes)
     return _finish(out, result_dtype)
@@ -445,7 +448,9 @@ def _fft_family(in1, in2, mode, axes, workers, *, engines) -> np.ndarray:
     # NaN/inf stay local, as in the direct sum (see fftconv._nonfinite)
     f1, bad1 = _nonfinite.split(in1)
     f2, bad2 = _nonfinite.split(in2)
-    out = _run(method, f1, f2, ax, windows, work=work, workers=workers, params=params)
+    out = _nonfinite.overflow_safe(
+        lambda a1, a2: _run(method, a1, a2, ax, windows, work=work, workers=workers,
+                            params=params), f1, f2)
     if bad1 is not None or bad2 is not None:
         _nonfinite.add_nonfinite(out, windows, in1, in2, bad1, bad2, conv_axes=ax)
     return out

@@ -14,11 +14,18 @@ Every entry touched is non-finite (``inf * 0`` is NaN), so adding them to the
 finite FFT result gives ``+inf``/``-inf``/``NaN`` exactly where, and as, the
 direct sum would. The work is ``m_x * K + m_h * N`` for ``m`` non-finite
 samples; the caller falls back to the direct engine when that is not small.
+
+Finite inputs can overflow too: the spectra of samples near the square root of
+the largest float multiply past it, and one infinite bin turns a whole
+block's output into inf and NaN, where the direct sum overflows (if at all)
+only at the samples whose true value is out of range. :func:`overflow_safe`
+then runs the engine again on the inputs scaled by powers of two (exact) and
+scales the result back, so inf lands only where the true value overflows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -99,3 +106,37 @@ def _scatter(out, windows, src, bad, other, conv, skip=None) -> None:
             if skip is not None:
                 prod = np.where(skip[tuple(region_other)], 0, prod)
             out[tuple(region_out)] += prod
+
+
+def overflow_safe(run: Callable[[np.ndarray, np.ndarray], np.ndarray], a1: np.ndarray,
+                  a2: np.ndarray) -> np.ndarray:
+    """``run(a1, a2)`` for finite inputs, again on scaled inputs if the result overflowed.
+
+    The check is one pass over the result (:func:`all_finite`); the rerun
+    divides each input by a power of two near its largest magnitude and
+    multiplies the result by their product (inf where it is out of range).
+    """
+    with np.errstate(over="ignore", invalid="ignore"):  # the direct sum overflows silently too
+        out = run(a1, a2)
+        if out.dtype.kind not in "fc" or all_finite(out):
+            return out
+        e1, e2 = _exponent(a1), _exponent(a2)
+        out = run(_ldexp(a1, -e1), _ldexp(a2, -e2))
+        return _ldexp(out, e1 + e2)
+
+
+def _exponent(a: np.ndarray) -> int:
+    """``e`` with ``max |a| < 2**e``, over real and imaginary parts (0 if all zero)."""
+    parts = (a.real, a.imag) if a.dtype.kind == "c" else (a,)
+    peak = max(np.max(np.abs(p)) for p in parts)
+    return int(np.frexp(peak)[1])
+
+
+def _ldexp(a: np.ndarray, e: int) -> np.ndarray:
+    """``a * 2**e`` elementwise, exact barring overflow and underflow (complex too)."""
+    if a.dtype.kind != "c":
+        return np.ldexp(a, e).astype(a.dtype, copy=False)
+    out = np.empty_like(a)
+    out.real = np.ldexp(a.real, e)
+    out.imag = np.ldexp(a.imag, e)
+    return out

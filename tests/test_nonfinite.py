@@ -208,3 +208,33 @@ def test_large_integers_exact(method):
     h = rng.integers(-2**20, 2**20, 200)
     want = np.array([int(v) for v in np.convolve(x.astype(object), h.astype(object))])
     np.testing.assert_array_equal(fftconv.convolve(x, h, method=method), want)
+
+
+# ------------------------------------------------- overflow of finite inputs
+
+
+@pytest.mark.parametrize(("dtype", "big"), [("float32", 1e20), ("float64", 1e160),
+                                            ("complex64", 1e20), ("complex128", 1e160)])
+@pytest.mark.parametrize("name", ["fftconvolve", "oaconvolve", "convolve2d-auto", "convolve-fft"])
+def test_overflowing_spectra_give_the_direct_footprint(name, dtype, big):
+    """Finite inputs whose products overflow: inf only where the true value is out of range."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 700)).astype(dtype)
+    h = rng.standard_normal((2, 61)).astype(dtype)
+    x[1, 300] = big
+    h[1, 30] = big
+    if name == "convolve2d-auto":
+        out = fftconv.convolve2d(x, h)
+    elif name == "convolve-fft":
+        out = fftconv.convolve(x, h, method="fft")
+    else:
+        out = getattr(fftconv, name)(x, h)
+    wide = np.clongdouble if np.dtype(dtype).kind == "c" else np.longdouble
+    ref = fftconv.convolve(x.astype(wide), h.astype(wide), method="direct")
+    over = ~(np.abs(ref) < np.finfo(dtype).max)
+    assert over.sum() == 1
+    np.testing.assert_array_equal(~np.isfinite(out), over)
+    # elsewhere the usual FFT error bound, relative to the inputs' size
+    bound = 40 * np.finfo(dtype).eps * np.abs(x).astype(np.longdouble).sum() * np.abs(
+        h).astype(np.longdouble).sum()
+    assert np.max(np.abs(out[~over] - ref[~over])) <= bound
