@@ -266,10 +266,7 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
     windows = _windows(mode, in1.shape, in2.shape, axes, in1.ndim)
     check_shape_size([e - s for s, e in windows], result_dtype.itemsize)
     _strategy.check_output_memory(in1.shape, in2.shape, windows, result_dtype)
-    # Axes where one input has length 1 and the whole extent is kept need no
-    # transform: the FFT engines broadcast over them (as scipy's fftconvolve does).
-    fax = [a for a in axes if not (min(in1.shape[a], in2.shape[a]) == 1
-                                   and windows[a] == (0, max(in1.shape[a], in2.shape[a])))]
+    fax = _transform_axes(in1.shape, in2.shape, axes, windows)
     params = None
     if method == "oa":  # the model's overlap-save set-up (blocks, tiles or strips)
         params = _choose(in1, in2, fax, windows, result_dtype, workers).candidates.get("oa")
@@ -310,6 +307,16 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
     if bad1 is not None or bad2 is not None:
         _nonfinite.add_nonfinite(out, windows, *orig, bad1, bad2, conv_axes=axes)
     return _finish(out, result_dtype)
+
+
+def _transform_axes(s1, s2, axes, windows) -> list[int]:
+    """The convolved axes that need a transform (the model prices only these).
+
+    Axes where one input has length 1 and the whole extent is kept need none:
+    the FFT engines broadcast over them (as scipy's fftconvolve does).
+    """
+    return [a for a in axes
+            if not (min(s1[a], s2[a]) == 1 and windows[a] == (0, max(s1[a], s2[a])))]
 
 
 def _direct_mod():

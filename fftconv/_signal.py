@@ -19,15 +19,16 @@ from ._dispatch import (
     _choose,
     _conv_all_axes,
     _fft_family,
+    _freq_axes,
     _is_dask,
     _small_1d,
     _swap_needed,
+    _transform_axes,
     _windows,
     _work_dtype,
 )
 from ._validate import (
     as_array,
-    check_axes,
     check_boundary,
     check_fillvalue,
     check_mode,
@@ -477,7 +478,8 @@ def choose_conv_method(in1, in2, mode: str = "full", measure: bool = False):
 
         return measure_methods(in1, in2, mode)
     windows = _windows(mode, in1.shape, in2.shape, axes, in1.ndim)
-    return _choose(in1, in2, axes, windows, np.result_type(in1, in2), resolve_workers(None)).method
+    fax = _transform_axes(in1.shape, in2.shape, axes, windows)
+    return _choose(in1, in2, fax, windows, np.result_type(in1, in2), resolve_workers(None)).method
 
 
 def correlation_lags(in1_len: int, in2_len: int, mode: str = "full") -> np.ndarray:
@@ -575,14 +577,18 @@ def plan(in1_shape, in2_shape, *, dtype="float64", mode: str = "full", axes=None
     check_shape_size(s2, dt.itemsize, "in2_shape")
     check_shape_size([a + b - 1 for a, b in zip(s1, s2)], dt.itemsize)
     workers = resolve_workers(workers)
-    ax = check_axes(axes, len(s1))
-    ax = list(range(len(s1))) if ax is None else ax
-    if _swap_needed(mode, s1, s2, ax):
-        s1, s2 = s2, s1
-    windows = _windows(mode, s1, s2, ax, len(s1))
     a1 = np.lib.stride_tricks.as_strided(np.zeros(1, dt), s1, (0,) * len(s1))
     a2 = np.lib.stride_tricks.as_strided(np.ones(1, dt), s2, (0,) * len(s2))
-    p = _choose(a1, a2, ax, windows, dt, workers) if ax == list(range(len(s1))) else \
-        _strategy.choose(s1, s2, ax, windows, dtype=_work_dtype(dt), direct_ok=False,
-                         threads=workers)
+    if axes is None:  # what convolve(method='auto') runs
+        ax = list(range(len(s1)))
+        if _swap_needed(mode, s1, s2, ax):
+            a1, a2 = a2, a1
+        windows = _windows(mode, a1.shape, a2.shape, ax, len(s1))
+        p = _choose(a1, a2, _transform_axes(a1.shape, a2.shape, ax, windows), windows, dt,
+                    workers)
+    else:  # what fftconvolve(axes=...) runs: its shape checks, then an FFT engine
+        a1, a2, ax = _freq_axes(a1, a2, mode, axes)
+        windows = _windows(mode, a1.shape, a2.shape, ax, len(s1))
+        p = _strategy.choose(a1.shape, a2.shape, ax, windows, dtype=_work_dtype(dt),
+                             direct_ok=False, threads=workers)
     return dataclasses.replace(p, params=dict(p.params), predicted=dict(p.predicted), mode=mode)

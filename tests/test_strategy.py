@@ -389,3 +389,35 @@ def test_tiled_overlap_save_3d(tiles, mode, dtype):
                                    tiles=tiles)
     np.testing.assert_allclose(got, scipy.signal.convolve(x, h, mode=mode, method="direct"),
                                atol=1e-11)
+
+
+# ------------------------------------------- plan() names the engine convolve runs
+
+
+@pytest.mark.parametrize(("s1", "s2", "mode"), [
+    ((835, 1), (25, 19), "full"), ((405, 6), (1, 16), "full"), ((32, 15, 45), (1, 9, 8), "valid"),
+    ((300, 1), (40, 1), "same"), ((1, 500), (7, 1), "full"),
+])
+def test_plan_and_choose_name_the_engine_convolve_runs(s1, s2, mode):
+    """Axes where one input has length 1 need no transform: plan() prices them as convolve does."""
+    from unittest import mock
+
+    import fftconv._dispatch as dispatch
+
+    rng = np.random.default_rng(0)
+    x, h = rng.standard_normal(s1), rng.standard_normal(s2)
+    with (mock.patch.object(dispatch, "_run", wraps=dispatch._run) as run,
+          mock.patch.object(dispatch, "_separable", return_value=None)):
+        fftconv.convolve(x, h, mode)
+    used = run.call_args_list[0].args[0]
+    assert fftconv.plan(s1, s2, mode=mode).method == used
+    assert fftconv.choose_conv_method(x, h, mode) == used
+
+
+def test_plan_with_axes_checks_shapes_like_fftconvolve():
+    with pytest.raises(ValueError, match="incompatible shapes"):
+        fftconv.fftconvolve(np.ones((10, 10)), np.ones((3, 3)), axes=[1])
+    with pytest.raises(ValueError, match="incompatible shapes"):
+        fftconv.plan((10, 10), (3, 3), axes=[1])
+    p = fftconv.plan((3, 40), (1, 7), axes=1)
+    assert p.method in ("fft", "oa")
