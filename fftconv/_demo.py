@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
 from pathlib import Path
 
@@ -144,6 +146,21 @@ def _timings(results: dict, quick: bool) -> None:
     results["timings"] = rows
 
 
+def _prepare_out(out) -> Path:
+    """The folder `out`, created if needed; a file or an unwritable place fails here."""
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"out must be a folder, got out={str(out)!r}, which is a file")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise type(exc)(f"cannot create the folder out={str(out)!r}: "
+                        f"{exc.strerror or exc}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise PermissionError(f"cannot write into the folder out={str(out)!r}")
+    return out
+
+
 def run(out: Path | None = None, *, quick: bool = False) -> dict:
     """Run the tour; print the key numbers and return them.
 
@@ -161,6 +178,14 @@ def run(out: Path | None = None, *, quick: bool = False) -> dict:
         ``p_sum_4``, ``buns_24h``/``buns_exact``, ``psnr``, ``audio_snr``,
         ``timings`` rows ``(N, M, engine, fftconv_s, scipy_s)``, and
         ``files`` (the paths written) when `out` is given.
+
+    Raises
+    ------
+    NotADirectoryError
+        If `out` is an existing file.
+    OSError
+        If the `out` folder cannot be created or written to (checked before
+        any work is done).
     """
     import numpy as np
 
@@ -168,8 +193,7 @@ def run(out: Path | None = None, *, quick: bool = False) -> dict:
 
     results: dict = {}
     if out is not None:
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
+        out = _prepare_out(out)
         results["out"] = str(out)
     print("fftconv demo\n============")
     die = np.full(6, 1 / 6)
@@ -189,7 +213,11 @@ def run(out: Path | None = None, *, quick: bool = False) -> dict:
 
 
 def _cmd(args: argparse.Namespace) -> int:
-    run(Path(args.out) if args.out else None, quick=args.quick)
+    try:
+        run(Path(args.out) if args.out else None, quick=args.quick)
+    except OSError as exc:  # --out: a file, an unwritable folder, a full disk
+        print(f"fftconv demo: error: {exc}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -93,12 +93,12 @@ def design_fir(kind: str, cutoff, samplerate: float, *, numtaps: int = 257,
                          f"{exc}") from None
 
 
-def _open_input(path):
+def _open_input(path, what: str = "input file"):
     import soundfile as sf
 
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"input file {str(p)!r} does not exist")
+        raise FileNotFoundError(f"{what} {str(p)!r} does not exist")
     try:
         return sf.SoundFile(str(p))
     except (sf.SoundFileError, RuntimeError, OSError) as exc:
@@ -108,7 +108,7 @@ def _open_input(path):
 def _load_ir(ir, rate: int, resample_ir: bool) -> np.ndarray:
     """The impulse response as (frames, channels) float64 at ``rate``."""
     if isinstance(ir, (str, os.PathLike)):
-        with _open_input(ir) as f:
+        with _open_input(ir, "ir file") as f:
             h = f.read(dtype="float64", always_2d=True)
             ir_rate = f.samplerate
         if ir_rate != rate:
@@ -131,6 +131,8 @@ def _load_ir(ir, rate: int, resample_ir: bool) -> np.ndarray:
 def _load_taps(taps) -> np.ndarray:
     if isinstance(taps, (str, os.PathLike)):
         p = Path(taps)
+        if not p.exists():
+            raise FileNotFoundError(f"taps file {str(p)!r} does not exist")
         try:
             if p.suffix == ".npy":
                 h = np.load(p)
@@ -229,9 +231,12 @@ def filter_file(in_path, out_path, *, ir=None, lowpass=None, highpass=None, band
     Raises
     ------
     FileNotFoundError
-        If `in_path` (or an `ir`/`taps` file) does not exist.
+        If `in_path` (or an `ir`/`taps` file) does not exist, or the folder
+        of `out_path` does not.
     FileExistsError
         If `out_path` exists and not `force`.
+    IsADirectoryError
+        If `out_path` is a folder.
     ValueError
         For an unreadable input, a bad option, or a sample-rate or channel
         mismatch between the impulse response and the input.
@@ -269,8 +274,13 @@ def filter_file(in_path, out_path, *, ir=None, lowpass=None, highpass=None, band
     if fmt not in sf.available_formats():
         raise ValueError(f"cannot tell the output format from {str(out)!r}: use an extension "
                          "such as .wav, .flac or .ogg")
+    if out.is_dir():
+        raise IsADirectoryError(f"out_path must be a file name, got the folder {str(out)!r}")
     if out.exists() and not force:
         raise FileExistsError(f"{str(out)!r} exists; pass force=True (--force) to overwrite it")
+    if not out.parent.is_dir():  # before any work; mkstemp would name its hidden file
+        raise FileNotFoundError(f"output folder {str(out.parent)!r} does not exist "
+                                f"(out_path={str(out)!r})")
     with _open_input(in_path) as src:
         rate, channels, frames = src.samplerate, src.channels, src.frames
         if kind == "ir":
@@ -340,7 +350,11 @@ def _write(out: Path, blocks, *, rate, channels, subtype, fmt, gain, n_out, prog
     import soundfile as sf
 
     pcm = subtype.startswith("PCM") or subtype in ("ULAW", "ALAW")
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent or ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
+    except OSError as exc:  # name the folder, not the hidden temporary file
+        raise type(exc)(f"cannot write into the folder {str(out.parent)!r} of "
+                        f"{str(out)!r}: {exc.strerror or exc}") from None
     os.close(fd)
     peak, clipped, written = 0.0, 0, 0
     try:

@@ -44,7 +44,14 @@ def _cmd_calibrate(args: argparse.Namespace) -> int:
     from . import calibrate
     from ._strategy import LADDER
 
-    table = calibrate(workers=args.workers, save=not args.no_save)
+    try:
+        table = calibrate(workers=args.workers, save=not args.no_save)
+    except (TypeError, ValueError, OverflowError, OSError) as exc:
+        print(f"fftconv calibrate: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("fftconv calibrate: interrupted; nothing saved", file=sys.stderr)
+        return 130
     print(f"{'size':>9} " + " ".join(f"{k:>10}" for k in table))
     for i, n in enumerate(LADDER):
         print(f"{n:>9} " + " ".join(f"{table[k][i] / 1e3:>8.1f}us" for k in table))

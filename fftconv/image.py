@@ -304,8 +304,9 @@ def smooth(image, kernel, boundary: str = "reflect", cval: float = 0.0) -> np.nd
     ndarray
         Same shape and dtype as `image`. Integer images are rounded to the
         nearest integer and clipped to the dtype's range (uint8 in, uint8
-        out); float32 stays float32; other floats and integers are
-        computed in float64.
+        out; values past the limits saturate, they never wrap around);
+        float32 stays float32; other floats and integers are computed in
+        float64.
 
     Raises
     ------
@@ -330,6 +331,12 @@ def smooth(image, kernel, boundary: str = "reflect", cval: float = 0.0) -> np.nd
     fastest. Colour images are smoothed channel by channel (images with
     more than four channels and under 65536 pixels as one 3-D problem).
 
+    Integers up to 32 bits are exact in float64. 64-bit integer images are
+    computed relative to the middle of their range, so the float64 rounding
+    error scales with the image's range rather than its magnitude, and a
+    constant image comes back unchanged under a kernel whose sum rounds to
+    1 in float64 (such as :func:`box` and :func:`gaussian`).
+
     Examples
     --------
     >>> import numpy as np
@@ -348,7 +355,14 @@ def smooth(image, kernel, boundary: str = "reflect", cval: float = 0.0) -> np.nd
     if isinstance(cval, bool) or not isinstance(cval, numbers.Real) or not math.isfinite(cval):
         raise ValueError(f"cval must be a finite real number, got cval={cval!r}")
     work = np.dtype(np.float32) if img.dtype == np.float32 else np.dtype(np.float64)
-    data = img.astype(work, copy=False)
+    offset = 0
+    if img.dtype.kind in "ui" and img.dtype.itemsize == 8:
+        # float64 holds 53 bits: work relative to the image's mid-value (see _centred)
+        data, offset = _centred(img)
+        cval = cval - offset
+        shift = offset * (math.fsum(k.astype(np.float64).ravel()) - 1.0)
+    else:
+        data = img.astype(work, copy=False)
     extra = {"constant_values": cval} if boundary == "constant" else {}
 
     def pad(a: np.ndarray) -> np.ndarray:
@@ -369,6 +383,49 @@ def smooth(image, kernel, boundary: str = "reflect", cval: float = 0.0) -> np.nd
     else:  # many channels of a small image: one 3-D problem costs less than the loop
         out = _smooth_plane(pad(data), k[..., None], factors)
     if img.dtype.kind in "ui":
-        info = np.iinfo(img.dtype)
-        return np.clip(np.rint(out), info.min, info.max).astype(img.dtype)
+        if offset:
+            out += shift
+        return _to_integer(out, img.dtype, offset)
     return out.astype(img.dtype, copy=False)
+
+
+def _centred(img: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(img - offset)`` as float64 and the integer ``offset``, for a 64-bit integer image.
+
+    ``offset`` is the middle of the image's range, so the difference fits
+    int64 and is computed exactly (in wrapping uint64 arithmetic); float64
+    then rounds it relative to the image's range, not to its magnitude, and
+    a constant image gives zeros.
+    """
+    lo, hi = int(img.min()), int(img.max())
+    offset = lo + (hi - lo + 1) // 2  # img - offset lies in [-2**63, 2**63 - 1]
+    native = img.astype(img.dtype.newbyteorder("="), copy=False)
+    diff = native.view(np.uint64) - np.uint64(offset % 2**64)
+    return diff.view(np.int64).astype(np.float64), offset
+
+
+def _to_integer(values: np.ndarray, dtype: np.dtype, offset: int = 0) -> np.ndarray:
+    """``offset + rint(values)`` clipped to the range of the integer `dtype`, exactly.
+
+    The limits are compared as Python ints: ``float(iinfo(int64).max)`` rounds
+    up to 2**63, which a float clip would let through to overflow the cast.
+    """
+    info = np.iinfo(dtype)
+    if offset == 0 and dtype.itemsize <= 4:  # the limits are exact floats: one clip
+        return np.clip(np.rint(values), info.min, info.max).astype(dtype)
+    t = np.rint(values)
+    lo, hi = info.min - offset, info.max - offset  # exact limits for t
+    lo_f, hi_f = float(lo), float(hi)
+    low = t <= lo_f if lo_f <= lo else t < lo_f
+    high = t >= hi_f if hi_f >= hi else t > hi_f
+    mid = np.where(low | high | np.isnan(t), 0.0, t)  # now offset + mid is in range
+    if offset == 0:
+        out = mid.astype(dtype)
+    else:  # |mid| < 2**64: add in wrapping uint64 arithmetic, exact for in-range results
+        mag = np.abs(mid).astype(np.uint64)
+        wrapped = np.where(mid < 0, np.uint64(0) - mag, mag) + np.uint64(offset % 2**64)
+        out = wrapped.view(np.int64) if info.min < 0 else wrapped
+        out = out.astype(dtype, copy=False)
+    out[low] = info.min
+    out[high] = info.max
+    return out

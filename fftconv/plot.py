@@ -156,6 +156,8 @@ def animate_convolution(x, h, path, *, fps: int = 4, figsize=(7.0, 6.5)) -> Path
     ------
     ValueError
         `path` without a ``.gif`` suffix, or more than 400 frames.
+    FileNotFoundError
+        The folder of `path` does not exist.
 
     Examples
     --------
@@ -175,6 +177,9 @@ def animate_convolution(x, h, path, *, fps: int = 4, figsize=(7.0, 6.5)) -> Path
     path = Path(path)
     if path.suffix.lower() != ".gif":
         raise ValueError(f"path must end in .gif, got path={str(path)!r}")
+    if not path.parent.is_dir():  # before drawing every frame
+        raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist "
+                                f"(path={str(path)!r})")
     fps = check_positive_int(fps, "fps")
     y = convolve(xs, hs)
     if y.size > 400:
@@ -307,7 +312,39 @@ def _image(value, name: str) -> np.ndarray:
     if arr.ndim not in (2, 3) or (arr.ndim == 3 and arr.shape[2] not in (3, 4)):
         raise ValueError(f"{name} must be (H, W) grey or (H, W, 3|4) colour, "
                          f"got shape {arr.shape}")
+    if arr.dtype.kind in "cO":
+        raise TypeError(f"{name} must hold real numbers, got dtype {arr.dtype}")
     return arr
+
+
+def _colour_units(img: np.ndarray) -> np.ndarray:
+    """A colour image in display units: integers over their dtype's maximum, floats as is."""
+    if img.dtype == np.uint8:
+        return img  # imshow's own convention: 0..255
+    if img.dtype.kind in "ui":
+        return img.astype(np.float64) / np.iinfo(img.dtype).max  # signed: -1..1
+    return img if img.dtype in (np.float32, np.float64) else img.astype(np.float64)
+
+
+def _display_colour(images: list[np.ndarray]) -> list[np.ndarray]:
+    """Colour images ready for imshow: see :func:`compare_images`'s Notes."""
+    units = [_colour_units(img) for img in images]
+    floats = [u[..., :3] for u in units if u.dtype != np.uint8]
+    finite = [u[np.isfinite(u)] for u in floats]
+    finite = [f for f in finite if f.size]
+    if not finite:
+        return units
+    lo = min(float(f.min()) for f in finite)
+    hi = max(float(f.max()) for f in finite)
+    if lo >= 0.0 and hi <= 1.0:
+        return units
+    span = hi - lo or 1.0
+    shown = []
+    for u in units:  # uint8 panels too, so both panels share one scale
+        v = u.astype(np.float64) / 255 if u.dtype == np.uint8 else u.astype(np.float64)
+        v[..., :3] = (v[..., :3] - lo) / span
+        shown.append(np.clip(v, 0.0, 1.0))  # alpha (and +-inf) clipped
+    return shown
 
 
 def compare_images(before, after, *, titles=("before", "after"), cmap: str = "gray",
@@ -317,8 +354,9 @@ def compare_images(before, after, *, titles=("before", "after"), cmap: str = "gr
     Parameters
     ----------
     before, after : array_like
-        Grey ``(H, W)`` or colour ``(H, W, 3|4)`` images. Grey images share
-        one colour scale.
+        Grey ``(H, W)`` or colour ``(H, W, 3|4)`` images of real numbers.
+        Two grey images share one colour scale; colour images are shown as
+        described in the Notes.
     titles : (str, str), optional
         Axes titles.
     cmap : str, optional
@@ -330,6 +368,27 @@ def compare_images(before, after, *, titles=("before", "after"), cmap: str = "gr
     -------
     matplotlib.figure.Figure
         Its two axes are ``fig.axes``.
+
+    Raises
+    ------
+    ValueError
+        An image of another shape, or `titles` not two strings.
+    TypeError
+        A complex image.
+
+    Notes
+    -----
+    Colour images are shown faithfully rather than clipped by matplotlib:
+
+    * integers are divided by their dtype's maximum (uint8 is passed on as
+      is, 0..255; uint16 ``/ 65535``; signed types ``/ iinfo.max``, so
+      ``int16`` spans -1..1);
+    * floats are taken as they are;
+    * when the colour values of both panels (in those units) lie in
+      ``[0, 1]`` they are shown as they are; otherwise the red, green and
+      blue values of both panels are rescaled with one common minimum and
+      maximum (over their finite values) to ``[0, 1]``, so the comparison
+      stays fair; an alpha channel is clipped to ``[0, 1]``.
 
     Examples
     --------
@@ -356,6 +415,8 @@ def compare_images(before, after, *, titles=("before", "after"), cmap: str = "gr
         lo = float(min(np.min(a), np.min(b)))
         hi = float(max(np.max(a), np.max(b)))
         scale = {"vmin": lo, "vmax": hi, "cmap": cmap}
+    colour = iter(_display_colour([img for img in (a, b) if img.ndim == 3]))
+    a, b = (next(colour) if img.ndim == 3 else img for img in (a, b))
     for ax, img, title in zip(axes, (a, b), titles):
         ax.imshow(img, **(scale if img.ndim == 2 else {}))
         ax.set_title(str(title))

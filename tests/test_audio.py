@@ -208,7 +208,7 @@ def test_corrupt_or_missing_input_exit_2(content, tmp_path, capsys):
     (["--lowpass", "100", "--numtaps", "0"], "numtaps"),
     (["--lowpass", "100", "--block-size", "0"], "block_size"),
     (["--lowpass", "100", "--wet", "nan"], "wet must be a finite number"),
-    (["--taps", "missing.npy"], "cannot read taps"),
+    (["--taps", "missing.npy"], "taps file 'missing.npy' does not exist"),
     (["--ir", "missing.wav"], "does not exist"),
 ])
 def test_option_errors_exit_2(args, match, wav, tmp_path, capsys, monkeypatch):
@@ -262,3 +262,39 @@ def test_import_is_lazy():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_missing_taps_or_ir_file_is_file_not_found(wav, tmp_path, capsys):
+    src, _ = wav
+    for kw, match in [({"taps": tmp_path / "nofile.npy"}, "taps file .*nofile.npy"),
+                      ({"taps": tmp_path / "nofile.txt"}, "taps file .*nofile.txt"),
+                      ({"ir": tmp_path / "nofile.wav"}, "ir file .*nofile.wav")]:
+        with pytest.raises(FileNotFoundError, match=match):
+            audio.filter_file(src, tmp_path / "o.wav", **kw)
+    assert _cli(src, "-o", tmp_path / "o.wav", "--taps", tmp_path / "nofile.npy") == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fftconv filter: error: taps file") and "does not exist" in err
+    assert not (tmp_path / "o.wav").exists()
+
+
+def test_missing_or_unusable_output_folder_is_named(wav, tmp_path, capsys, monkeypatch):
+    src, _ = wav
+    out = tmp_path / "nodir" / "x.wav"
+    with pytest.raises(FileNotFoundError, match=r"output folder .*nodir' does not exist"):
+        audio.filter_file(src, out, lowpass=100)
+    assert _cli(src, "-o", out, "--lowpass", 100) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("fftconv filter: error: output folder") and ".part" not in err
+    (tmp_path / "d.wav").mkdir()
+    with pytest.raises(IsADirectoryError, match="out_path must be a file name"):
+        audio.filter_file(src, tmp_path / "d.wav", lowpass=100, force=True)
+    # a folder that cannot take the temporary file: named, not the hidden file
+    import tempfile
+
+    def refuse(*args, **kw):
+        raise PermissionError(13, "Permission denied", str(tmp_path / ".x.wav.abc.part"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(PermissionError, match=r"cannot write into the folder") as exc:
+        audio.filter_file(src, tmp_path / "x.wav", lowpass=100)
+    assert ".part" not in str(exc.value)

@@ -199,3 +199,68 @@ def test_input_not_modified():
     before = img.copy()
     image.smooth(img, image.box(3), "constant", cval=3.0)
     np.testing.assert_array_equal(img, before)
+
+
+INT_DTYPES = [np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32, np.int64, np.uint64]
+
+
+@pytest.mark.parametrize("dtype", INT_DTYPES, ids=lambda d: np.dtype(d).name)
+@pytest.mark.parametrize("kernel", [image.box(3), image.gaussian(1.0), image.box((1, 7))],
+                         ids=["box3", "gauss1", "box1x7"])
+def test_smooth_constant_integer_image_unchanged_at_limits(dtype, kernel):
+    # float(iinfo(int64).max) rounds up to 2**63: a float clip let it overflow the cast
+    # (int64 max came back as int64 min, uint64 max as 0)
+    info = np.iinfo(dtype)
+    for value in (info.min, info.max, info.max // 3):
+        img = np.full((12, 10, 3), value, dtype)
+        for boundary in ("reflect", "wrap", "constant"):
+            got = image.smooth(img, kernel, boundary, cval=float(value))
+            assert got.dtype == img.dtype
+            np.testing.assert_array_equal(got, img, err_msg=f"{value=} {boundary=}")
+    # a kernel summing to 2 saturates at the limits instead of wrapping around
+    np.testing.assert_array_equal(image.smooth(np.full((6, 6), info.max, dtype), 2 * image.box(3)),
+                                  np.full((6, 6), info.max, dtype))
+    if info.min < 0:
+        np.testing.assert_array_equal(
+            image.smooth(np.full((6, 6), info.min, dtype), 2 * image.box(3)),
+            np.full((6, 6), info.min, dtype))
+
+
+def _exact_reference(img, kernel):
+    """Round-to-nearest of the exact (Python int / Fraction) 'reflect' convolution."""
+    from fractions import Fraction
+
+    kh, kw = kernel.shape
+    padded = np.pad(img.astype(object), image._pad_widths(kernel.shape), mode="symmetric")
+    kf = [[Fraction(float(v)) for v in row] for row in kernel[::-1, ::-1]]
+    out = np.empty(img.shape, object)
+    for i in range(img.shape[0]):
+        for j in range(img.shape[1]):
+            out[i, j] = round(sum(kf[a][b] * int(padded[i + a, j + b])
+                                  for a in range(kh) for b in range(kw)))
+    return out
+
+
+@pytest.mark.parametrize("dtype", INT_DTYPES, ids=lambda d: np.dtype(d).name)
+def test_smooth_random_integer_images_match_rounded_clipped_reference(dtype):
+    rng = np.random.default_rng(0)
+    info = np.iinfo(dtype)
+    kernel = image.gaussian(1.0)
+    full = rng.integers(info.min, info.max, size=(11, 9), dtype=dtype, endpoint=True)
+    got = image.smooth(full, kernel)
+    ref = _exact_reference(full, kernel)
+    err = np.abs(got.astype(object) - ref).max()
+    # float64 is exact below 2**53; above, the error is float64 rounding of the range
+    tol = 1 if info.bits < 64 else _tol(full.astype(np.float64), kernel, np.float64)
+    assert err <= tol
+    # near the top, with a gain of 1.5: precision follows the range of the values, and
+    # whatever passes the dtype's maximum saturates there (a binomial kernel: its sum is
+    # exactly 1 in binary, so the exact reference is the intended one)
+    kernel = np.outer([1.0, 2.0, 1.0], [1.0, 2.0, 1.0]) / 16
+    top = rng.integers(max(info.min, info.max - 999), info.max, size=(11, 9), dtype=dtype,
+                       endpoint=True)
+    for gain in (1.0, 1.5):
+        got = image.smooth(top, gain * kernel)
+        want = np.minimum(_exact_reference(top, gain * kernel), info.max)
+        assert np.abs(got.astype(object) - want).max() <= 1  # a .5 tie may round either way
+        assert int(got.min()) >= int(top.min()) - 1

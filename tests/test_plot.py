@@ -120,3 +120,63 @@ def test_compare_images():
     assert fig2.axes[0].images[0].get_array().shape == (10, 12, 3)
     with pytest.raises(ValueError, match="before must be"):
         plot.compare_images(np.ones(3), a)
+
+
+def _shown(fig, i):
+    """The RGB(A) values of panel i as drawn, 0..255, by the Agg renderer."""
+    fig.canvas.draw()
+    return fig.axes[i].images[0].make_image(fig.canvas.get_renderer(), unsampled=True)[0]
+
+
+def test_compare_images_colour_integers_scaled_by_dtype():
+    ramp = np.linspace(0, 1, 64)[None, :, None] * np.ones((8, 1, 3))
+    want = np.round(ramp * 255)
+    for dtype in (np.uint16, np.uint32, np.int16):
+        img = (ramp * np.iinfo(dtype).max).astype(dtype)
+        fig = plot.compare_images(img, img)
+        for i in (0, 1):  # a 16-bit ramp used to be drawn white (clipped at 1)
+            np.testing.assert_allclose(_shown(fig, i)[..., :3], want, atol=1)
+        plt.close(fig)
+    u8 = (ramp * 255).astype(np.uint8)
+    fig = plot.compare_images(u8, u8)
+    assert fig.axes[0].images[0].get_array().dtype == np.uint8  # as is
+    np.testing.assert_allclose(_shown(fig, 0)[..., :3], u8, atol=1)
+    # a uint8 panel beside a uint16 one: the same picture
+    fig = plot.compare_images(u8, (ramp * 65535).astype(np.uint16))
+    np.testing.assert_allclose(_shown(fig, 1)[..., :3], _shown(fig, 0)[..., :3], atol=1)
+
+
+def test_compare_images_colour_floats():
+    rng = np.random.default_rng(0)
+    inside = rng.random((6, 7, 3))
+    fig = plot.compare_images(inside, inside * 0.5)
+    np.testing.assert_array_equal(fig.axes[0].images[0].get_array(), inside)  # as is
+    np.testing.assert_array_equal(fig.axes[1].images[0].get_array(), inside * 0.5)
+    # out of [0, 1]: both panels rescaled with one common min and max
+    before = rng.standard_normal((6, 7, 3)) * 3
+    after = before * 0.25 + 0.5
+    fig = plot.compare_images(before, after)
+    lo, hi = min(before.min(), after.min()), max(before.max(), after.max())
+    for ax, img in zip(fig.axes, (before, after)):
+        np.testing.assert_allclose(ax.images[0].get_array(), (img - lo) / (hi - lo))
+    # RGBA: colour rescaled, alpha kept (clipped to [0, 1]); non-finite values do not
+    # spoil the scale
+    rgba = np.dstack([before, np.full((6, 7), 0.5)])
+    rgba[0, 0, 0] = np.nan
+    rgba[0, 1, 1] = np.inf
+    got = plot.compare_images(rgba, rgba).axes[0].images[0].get_array()
+    finite = rgba[..., :3][np.isfinite(rgba[..., :3])]
+    lo, hi = finite.min(), finite.max()
+    np.testing.assert_allclose(got[2:, :, :3], (before[2:] - lo) / (hi - lo))
+    assert got[0, 1, 1] == 1.0 and np.all(got[..., 3] == 0.5)
+    with pytest.raises(TypeError, match="before must hold real numbers"):
+        plot.compare_images(inside + 0j, inside)
+
+
+def test_animate_convolution_missing_folder_fails_before_drawing(tmp_path, monkeypatch):
+    def draw(*args):
+        raise AssertionError("drew frames for a GIF that cannot be written")
+
+    monkeypatch.setattr(plot, "_draw_step", draw)
+    with pytest.raises(FileNotFoundError, match=r"folder .*nodir' does not exist"):
+        plot.animate_convolution([1, 2], [1], tmp_path / "nodir" / "conv.gif")
