@@ -82,7 +82,16 @@ class PDF:
     def from_function(cls, f, support, *, dx=None, normalize=False):
         """Cell masses of a density ``f`` (vectorised callable) on ``support=(a, b)``.
 
-        Each cell is integrated by 3-point Gauss-Legendre.
+        Each cell is integrated by 3-point Gauss-Legendre. ``f`` is called once
+        with a 2-D array of points; a scalar return (a constant density such as
+        ``lambda x: 1.0``) is broadcast to every point.
+
+        Examples
+        --------
+        >>> from fftconv.distributions import PDF
+        >>> u = PDF.from_function(lambda x: 1.0, (0, 1), dx=1 / 64)
+        >>> float(u.cdf(0.25))
+        0.25
         """
         if not callable(f):
             raise TypeError(f"f must be callable, got {f!r:.60}")
@@ -98,7 +107,14 @@ class PDF:
         hi_e = np.minimum(np.arange(j0 + 1, j1 + 1) * step, b)
         mid, half = (lo_e + hi_e) / 2, (hi_e - lo_e) / 2
         nodes, wts = np.polynomial.legendre.leggauss(3)
-        vals = np.asarray(f(mid[:, None] + half[:, None] * nodes), dtype=np.float64)
+        pts = mid[:, None] + half[:, None] * nodes
+        vals = np.asarray(f(pts), dtype=np.float64)
+        if vals.shape != pts.shape:
+            try:
+                vals = np.broadcast_to(vals, pts.shape)
+            except ValueError:
+                raise ValueError(f"f must return one value per point (or a scalar): called with "
+                                 f"shape {pts.shape}, it returned shape {vals.shape}") from None
         m = half * (vals * wts).sum(axis=1)
         if not np.isfinite(m).all() or (m < 0).any():
             raise ValueError("f must be finite and non-negative on the support")
@@ -211,16 +227,32 @@ class PDF:
         return math.sqrt(self.var())
 
     def error_estimate(self):
-        """Estimated max error of :meth:`cdf`, from the same expression rebuilt at dx/2.
+        """Estimated max error of :meth:`cdf` over all x, from the expression rebuilt at dx/2.
 
-        The discretisation error is O(dx**2), so the coarse error is about
-        4/3 of the coarse-fine difference (Richardson).
+        Both cdfs are compared at the edges, quarter points and midpoints of
+        the cells: the cdf is linear inside each cell, so its largest error
+        (``~ dx**2 |f'| / 8`` for a leaf, whose cdf is exact at the edges) lies
+        *inside* cells, not at their edges. The discretisation error is
+        O(dx**2), so the coarse error is about 4/3 of the largest coarse-fine
+        difference (Richardson). It is an estimate, usually within a factor 2
+        of the actual error (tested: normal, exponential, sums of them).
+
+        Examples
+        --------
+        >>> import scipy.stats
+        >>> from fftconv.distributions import PDF
+        >>> x = PDF.from_scipy(scipy.stats.norm(), dx=1 / 16)
+        >>> t = np.linspace(-6, 6, 100001)
+        >>> actual = np.max(np.abs(x.cdf(t) - scipy.stats.norm.cdf(t)))
+        >>> bool(actual / 2 < x.error_estimate() < 2 * actual)
+        True
         """
         if self._recipe is None:
             raise ValueError("this PDF was refined from another grid and cannot be rebuilt")
         fine = self._recipe(self._dx / 2)
         e, _ = self._edges_cum()
-        return float(4 / 3 * np.max(np.abs(self.cdf(e) - fine.cdf(e))))
+        pts = np.concatenate([e, *(e[:-1] + f * self._dx for f in (0.25, 0.5, 0.75))])
+        return float(4 / 3 * np.max(np.abs(self.cdf(pts) - fine.cdf(pts))))
 
     def __repr__(self):
         return f"PDF(dx={self._dx:g}, cells={self.masses.size}, mean={self.mean():.6g})"

@@ -29,6 +29,7 @@ from fftconv.distributions import (
 )
 
 REL = 1e-9  # the accuracy contract
+EPS = np.finfo(np.float64).eps
 TINY = 1e-300
 
 
@@ -119,6 +120,68 @@ def test_fft_path_really_runs(monkeypatch):
     assert _pmf_float.choose_engine([(np.full(6, -math.log(6)), 5000)]) == "fft"
     assert _pmf_float.choose_engine([(np.full(6, -math.log(6)), 3)]) == "direct"
     assert _pmf_float.choose_engine([(np.full(100, -math.log(100)), 100)]) == "direct"
+
+
+def assert_same_pmf(x, ref_logp, ref_offset):
+    """Every entry of ``x`` against reference logs: same zeros, relative error <= REL on
+    entries >= 1e-300 and log error <= REL on the smaller ones."""
+    k = np.arange(min(x.offset, ref_offset), max(x.offset + len(x), ref_offset + ref_logp.size))
+    ref = np.full(k.size, -np.inf)
+    ref[ref_offset - k[0]:ref_offset - k[0] + ref_logp.size] = ref_logp
+    got = x.logpmf(k)
+    np.testing.assert_array_equal(np.isfinite(got), np.isfinite(ref))
+    big = ref >= math.log(TINY)
+    assert np.max(np.abs(np.expm1(got[big] - ref[big]))) <= REL
+    fin = np.isfinite(ref)
+    assert np.max(np.abs(got[fin] - ref[fin])) <= REL * np.maximum(1, np.abs(ref[fin])).max()
+
+
+def exact_nfold(probs, n):
+    ex = PMF([Fraction(p) for p in probs], exact=True, normalize=True).nfold(n)
+    return exact_log(ex), ex.offset
+
+
+# Entries tiny next to both neighbours at every tilt (reached only through a
+# 1e-12 entry): the FFT's error bound is never met there, so they must come
+# from the fallback engines. The reviewer's repro gave mean 28.7 instead of 900.
+DIPS = [0.9, 1e-12, 1e-12, 0.1 - 2e-12]
+
+
+@pytest.mark.parametrize("method", ["auto", "fft"])
+def test_fft_dips_fall_back_n3000(method):
+    x = PMF(DIPS).nfold(3000, method=method)
+    d = PMF(DIPS).nfold(3000, method="direct")
+    mean = 3000 * math.fsum(k * p for k, p in enumerate(DIPS))  # 900 - 9e-9
+    assert x.mean() == pytest.approx(mean, rel=1e-12) and d.mean() == pytest.approx(mean)
+    assert np.isfinite(x.logpmf(2)) and x.logpmf(2) == pytest.approx(d.logpmf(2), rel=1e-12)
+    assert_same_pmf(x, d._logp, d.offset)
+
+
+@pytest.mark.parametrize("probs, n", [
+    (DIPS, 300),
+    ([0.5, 0, 0, 0.5 - 1e-10, 1e-10], 300),  # exact gaps and a dip
+    ([0.4, 1e-9, 0, 0.3, 0, 1e-9, 0.3 - 2e-9], 200),  # mass near multiples of 3 only
+    ([0.25, 1e-30, 0.25, 1e-30, 0.5 - 2e-30], 100),
+    ([0.3, 1e-20, 0.7 - 1e-20], 300),
+    ([0.5, 1e-300, 0.5], 2),  # 1e-300 in the middle: only the log-space engine sees it
+    ([0.5, 1e-300, 0.5], 7),
+])
+@pytest.mark.parametrize("method", ["auto", "direct", "fft"])
+def test_float_dips_against_exact(probs, n, method):
+    ref, off = exact_nfold(probs, n)
+    assert_same_pmf(PMF(probs, normalize=True).nfold(n, method=method), ref, off)
+
+
+def test_fft_fallback_runs_and_is_not_needed_for_smooth(monkeypatch):
+    calls = []
+    direct = _pmf_float.ENGINES["direct"]
+    monkeypatch.setitem(_pmf_float.ENGINES, "direct",
+                        lambda *a: calls.append(1) or direct(*a))
+    PMF(DIPS).nfold(300, method="fft")
+    assert calls  # the direct engine resolved what the FFT could not
+    calls.clear()
+    die(6).nfold(1000, method="fft")
+    assert not calls
 
 
 def test_gaps_stay_exact_zeros_and_strides():
@@ -242,6 +305,15 @@ def test_normalize_and_degenerate_cases():
     assert PMF([0, 0, 1.0, 0]).offset == 2
 
 
+@pytest.mark.parametrize("probs, expect", [
+    ([1e308, 1e308], [0.5, 0.5]),  # the plain sum overflows
+    ([5e-324, 1.5e-323], [0.25, 0.75]),  # subnormal: 1 and 3 units of the last place
+    ([3.0, 1.0], [0.75, 0.25]),
+])
+def test_normalize_extreme_magnitudes(probs, expect):
+    np.testing.assert_allclose(PMF(probs, normalize=True).probs, expect, rtol=4 * EPS, atol=0)
+
+
 pmf_strategy = st.lists(st.floats(0, 1), min_size=1, max_size=8).filter(
     lambda v: sum(v) > 1e-3).map(lambda v: PMF(v, normalize=True))
 
@@ -315,6 +387,36 @@ def test_exp1_plus_exp2_closed_form():
     err = np.max(np.abs(s.cdf(x) - cdf))
     assert err < 1e-4
     assert err <= 2 * s.error_estimate() + 1e-9
+
+
+def test_from_function_constant_density_is_broadcast():
+    u = PDF.from_function(lambda x: 1.0, (0, 1), dx=1 / 64)  # scalar return
+    v = PDF.from_function(lambda x: np.ones_like(x), (0, 1), dx=1 / 64)
+    np.testing.assert_array_equal(u.masses, v.masses)
+    assert float(u.cdf(0.25)) == pytest.approx(0.25, rel=1e-14)
+    with pytest.raises(ValueError, match=r"f must return one value per point"):
+        PDF.from_function(lambda x: np.ones(5), (0, 1), dx=1 / 64)
+
+
+N16 = scipy.stats.norm()
+
+
+@pytest.mark.parametrize("build, ref", [
+    (lambda: PDF.from_scipy(N16, dx=1 / 16), N16),
+    (lambda: PDF.from_scipy(scipy.stats.expon(), dx=1 / 128), scipy.stats.expon()),
+    (lambda: PDF.from_scipy(N16, dx=1 / 16) + PDF.from_scipy(N16, dx=1 / 16),
+     scipy.stats.norm(0, math.sqrt(2))),
+    (lambda: 5 @ PDF.from_scipy(scipy.stats.expon(), dx=1 / 32), scipy.stats.gamma(5)),
+    (lambda: PDF.from_scipy(scipy.stats.expon(), dx=1 / 32) + PDF.from_scipy(N16, dx=1 / 32),
+     scipy.stats.exponnorm(1)),
+])
+def test_error_estimate_is_honest(build, ref):
+    # the largest cdf error is inside cells (linear interpolation), not at their edges
+    x = build()
+    t = np.linspace(-8, 20, 280001)
+    actual = np.max(np.abs(x.cdf(t) - ref.cdf(t)))
+    est = x.error_estimate()
+    assert actual / 3 <= est <= 10 * actual, (est, actual)
 
 
 def test_pdf_bad_input():
