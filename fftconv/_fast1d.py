@@ -27,6 +27,7 @@ bounded pool (:data:`MAX_JOB_BYTES`), like the plans of :mod:`fftconv._plans`.
 from __future__ import annotations
 
 import cmath
+import math
 import threading
 from collections import OrderedDict
 
@@ -311,7 +312,12 @@ def _decide(n, k, mode, dtype, threads, planner, method, block):
     else:
         window = _windows(mode, (n,), (k,), (0,), 1)[0]
     p = _strategy.choose((n,), (k,), (0,), [window], dtype=dtype, threads=threads)
-    engine = p.method if method == "auto" else method
+    if method == "auto":
+        engine = p.method
+    elif method == "fftoa":  # fftconvolve: the faster FFT engine, never the direct one
+        engine = min(("fft", "oa"), key=lambda m: p.predicted.get(m, math.inf))
+    else:
+        engine = method
     if engine == "fft":
         size = (p.candidates.get("fft") or {}).get("fshape", [None])[0] or \
             _strategy.lean_fft_len(n, k, window, dtype=dtype, threads=threads)
@@ -334,7 +340,8 @@ def convolve(in1: np.ndarray, in2: np.ndarray, mode: str, method: str = "auto",
              workers=None, *, block: int | None = None) -> np.ndarray | None:
     """The 1-D convolution of two float/complex ndarrays, or None (take the general path).
 
-    ``method`` is ``'auto'``, ``'fft'`` or ``'oa'``; ``block`` forces the
+    ``method`` is ``'auto'``, ``'fft'``, ``'oa'`` or ``'fftoa'`` (the faster of
+    the two FFT engines, for :func:`fftconv.fftconvolve`); ``block`` forces the
     overlap-save FFT length (benchmarks; ignored by the one-FFT engine).
     ``None`` is returned for anything outside the lean path's scope: other
     dtypes or modes, very large inputs, inputs with NaN or infinity, a

@@ -199,7 +199,7 @@ _lazy: dict = {}
 def _fast_1d(in1: np.ndarray, in2: np.ndarray, mode, method, workers) -> np.ndarray | None:
     """The lean paths for 1-D ndarrays (cached jobs, the direct loop), or None."""
     out = None
-    if method in ("auto", "fft", "oa"):
+    if method in ("auto", "fft", "oa", "fftoa"):
         fast = _lazy.get("fast1d")
         if fast is None:  # imported on first use: pyfftw is slow to import
             fast = _lazy["fast1d"] = importlib.import_module("fftconv._fast1d")
@@ -259,6 +259,9 @@ def fftconvolve(in1, in2, mode: str = "full", axes=None, *,
     >>> fftconv.fftconvolve(x, h, mode="same", axes=1).shape
     (3, 1000)
     """
+    out = _fast_fft_1d(in1, in2, mode, axes, "fftoa", workers)
+    if out is not None:
+        return out
     if _is_dask(in1) or _is_dask(in2):
         from . import dask as _dask
 
@@ -301,11 +304,27 @@ def oaconvolve(in1, in2, mode: str = "full", axes=None, *,
     >>> bool(np.allclose(y, np.convolve(x, h)))
     True
     """
+    out = _fast_fft_1d(in1, in2, mode, axes, "fftoa", workers)
+    if out is not None:
+        return out
     if _is_dask(in1) or _is_dask(in2):
         from . import dask as _dask
 
         return _dask.fftconvolve(in1, in2, mode=mode, axes=axes, workers=workers)
     return _fft_family(in1, in2, mode, axes, workers, engines=("oa", "fft"))
+
+
+def _fast_fft_1d(in1, in2, mode, axes, method, workers) -> np.ndarray | None:
+    """fftconvolve/oaconvolve of two 1-D float ndarrays on the lean path, or None.
+
+    Inputs of one sample take the general path: scipy multiplies them
+    exactly, with no transform.
+    """
+    if not (type(in1) is np.ndarray and type(in2) is np.ndarray
+            and in1.ndim == 1 == in2.ndim and in1.shape[0] > 1 and in2.shape[0] > 1
+            and (axes is None or (type(axes) is int and axes in (0, -1)))):
+        return None
+    return _fast_1d(in1, in2, mode, method, workers)
 
 
 def _conv2d(in1, in2, mode, boundary, fillvalue, method, workers, *, correlate, name):

@@ -83,6 +83,15 @@ def _private_cache_dir(tmp_path_factory):
         os.environ[CACHE_ENV] = old
 
 
+@pytest.fixture(autouse=True)
+def _forget_measured_winners():
+    """``measure=True`` winners are process-wide: one test's must not steer the next."""
+    yield
+    from fftconv import _measure
+
+    _measure.forget()
+
+
 @pytest.fixture
 def rng() -> np.random.Generator:
     """A fresh generator with a fixed seed for every test."""

@@ -292,3 +292,37 @@ def test_fft_job_in_and_out_of_place(inplace, dtype, monkeypatch, rng):
     assert _fast1d.convolve(bad, h, "full", "fft") is None
     _check(_fast1d.convolve(x, h, "full", "fft"), x, h, "full")
     _fast1d.forget()
+
+
+# ------------------------------------------- fftconvolve / oaconvolve on the lean path
+
+
+@pytest.mark.parametrize("name", ["fftconvolve", "oaconvolve"])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("shapes", [(123, 134), (11, 7), (7, 11), (5260, 10), (20_000, 301)])
+@pytest.mark.parametrize("dtype", ["float32", "complex128"])
+def test_fft_family_1d_takes_the_lean_path(name, mode, shapes, dtype, rng, monkeypatch):
+    import scipy.signal as ss
+
+    x, h = make_array(rng, shapes[0], dtype), make_array(rng, shapes[1], dtype)
+    seen = []
+    real = _fast1d.convolve
+    monkeypatch.setattr(_fast1d, "convolve", lambda *a, **k: seen.append(a[3]) or real(*a, **k))
+    got = getattr(fftconv, name)(x, h, mode)
+    assert seen == ["fftoa"]
+    want = getattr(ss, name)(x, h, mode)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    _check(got, x, h, mode)
+
+
+def test_fft_family_1d_lean_path_keeps_the_general_rules(rng):
+    x, h = rng.standard_normal(300), rng.standard_normal(20)
+    x[100] = np.nan  # NaN stays local (the general path's footprint)
+    y = fftconv.fftconvolve(x, h)
+    assert np.isnan(y).sum() == 20 and np.isnan(y[100:120]).all()
+    # one-sample inputs are an exact product, as in scipy
+    assert fftconv.fftconvolve(np.array([3.0]), np.array([0.1])).tolist() == [3.0 * 0.1]
+    with pytest.raises(ValueError, match="axes exceeds"):
+        fftconv.fftconvolve(x, h, axes=1)
+    with pytest.raises(ValueError, match="Acceptable mode"):
+        fftconv.oaconvolve(x, h, mode="nope")
