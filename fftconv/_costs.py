@@ -74,7 +74,9 @@ CONSTANTS: dict[str, float] = {
     "strip_cache_exp": 0.45,  # growth with the strip's bytes beyond that
     "strip_overhead": 8_000.0,  # per strip (Python loop, five executes), from 256x256 images
     "tile_overhead": 8_000.0,  # per N-D tile (Python slicing, margin zeroing, 2 executes)
-    "tile_passes": 1.2,  # copies/products per tile element, in units of block_elem
+    "tile_passes": 2.2,  # copies/products per tile element, in units of block_elem
+    # (refitted 2026-11-25: 2.5-3.1 ns per element beside the transforms, measured
+    # on 3-D tiles of 24576-46080 points)
     "block_elem": 1.2,  # per real sample of a block: copy in, multiply, copy out (in cache)
     # the compiled direct loop (fftconv/_cdirect.c), fitted 2026-11-25 on the same machine
     # (AVX-512 clone) to N = 2**14 .. 2**22 with 3 .. 64 taps: per output and per
@@ -102,6 +104,10 @@ CONSTANTS: dict[str, float] = {
     "loop_tap": 6_000.0,  # shifted-sum loop, per kernel element
     "copy_elem": 0.6,  # copying / zero padding one element
     "cmul_elem": 1.6,  # one complex multiply of the spectra
+    # N-D tiles: per tile axis whose length is not a multiple of 16 (2026-11-25:
+    # (54, 54, 18) f32 transforms 2.2x the ladder, (36, 30, 12) f64 3x; tiles of
+    # 36 against 32 on 300x400x20 * 11x11x5, 2.3x slower overall)
+    "tile_odd_axis": 1.5,
 }
 
 #: Transform length from which 3/5/7-smooth sizes beat powers of two per n log n.
@@ -184,6 +190,11 @@ def _non_pow2_large(dtype, n: int) -> float:
     if np.dtype(dtype) not in (np.dtype(np.float32), np.dtype(np.complex64)):
         return CONSTANTS["non_pow2_large"]
     return CONSTANTS["non_pow2_large_single" if n < SINGLE_POW2_SLOW else "non_pow2_huge_single"]
+
+
+def _len16(n: int) -> int:
+    """Smallest multiple of 16 at least ``n`` whose quotient is 2,3,5,7-smooth."""
+    return 16 * scipy.fft.next_fast_len(-(-n // 16), True)
 
 
 def fast_len16(n: int, real: bool = True) -> int:
@@ -285,9 +296,25 @@ def direct_loop_time(out: int, k: int, dtype, *, scale: float | None = None,
 
 
 def fft_sizes(shape1, shape2, axes, *, real: bool, dtype=np.float64, threads=1) -> list[int]:
-    """FFT size per convolved axis for a full linear convolution."""
-    return [good_size(shape1[a] + shape2[a] - 1, real=real, dtype=dtype, threads=threads)
-            for a in axes]
+    """FFT size per convolved axis for a full linear convolution.
+
+    One axis: :func:`good_size`. Several: each axis may take its 3/5/7-smooth
+    size or the next power of two, and the combination with the least
+    predicted N-D time wins. Choosing per axis would round 136 up to 256 on
+    every axis of a 136x136x18 transform (the ladder's small sizes are
+    dominated by per-call overhead), 3x the points: measured 5.6x slower.
+    """
+    need = [shape1[a] + shape2[a] - 1 for a in axes]
+    if len(need) == 1:
+        return [good_size(need[0], real=real, dtype=dtype, threads=threads)]
+    options = []
+    for i, n in enumerate(need):
+        last_real = real and i == len(need) - 1
+        options.append(sorted({fast_len16(n, last_real), 1 << max(n - 1, 0).bit_length()}))
+    if math.prod(len(o) for o in options) > 64:  # many axes: the smooth sizes
+        return [o[0] for o in options]
+    return list(min(itertools.product(*options),
+                    key=lambda fs: (_fft_time_nd(fs, dtype, threads), math.prod(fs))))
 
 
 def fft_time_total(shape1, shape2, axes, dtype, threads=1) -> tuple[float, list[int]]:
@@ -528,9 +555,8 @@ def tile_plan(shape1, shape2, axes, windows, *, dtype, threads: int = 1):
         k = ker[a]
         out_len = windows[a][1] - windows[a][0]
         hi = min(1024, good_size(out_len + k - 1, real=real, dtype=dtype, threads=threads))
-        sizes = sorted({L for L in (fast_len16(m, real) for m in
-                                    (2 * k, 3 * k, 4 * k, 6 * k, 8 * k,
-                                     64, 128, 256, 512, 1024))
+        sizes = sorted({L for m in (2 * k, 3 * k, 4 * k, 6 * k, 8 * k, 64, 128, 256, 512, 1024)
+                        for L in (fast_len16(m, real), _len16(m))
                         if 2 * k <= L <= max(hi, 2 * k)} | {hi})
         options.append([(L, math.ceil(out_len / (L - k + 1))) for L in sizes if L > k])
     if not all(options):
@@ -539,6 +565,9 @@ def tile_plan(shape1, shape2, axes, windows, *, dtype, threads: int = 1):
     for (L0, n0), (L1, n1) in itertools.product(*options):
         n = L0 * L1 * inner
         f = min(fft_time(n, dtype, threads), _fft_time_nd((L0, L1), dtype, threads) * inner)
+        # short tile axes that are not multiples of 16 (54, 36, 30: factors of 3)
+        # measured 1.5-3x the ladder's rate in N-D transforms
+        f *= CONSTANTS["tile_odd_axis"] ** ((L0 % 16 != 0) + (L1 % 16 != 0))
         per = (2 * f + n * _elem_ns(n * dtype.itemsize) * 1e-9 * CONSTANTS["tile_passes"]
                * (1.0 if real else 2.0) + _ns("tile_overhead"))
         t = n0 * n1 * per + f + _ns("call_overhead")

@@ -8,6 +8,7 @@ import sys
 
 import numpy as np
 import pytest
+import scipy.fft
 import scipy.signal
 
 import fftconv
@@ -421,3 +422,23 @@ def test_plan_with_axes_checks_shapes_like_fftconvolve():
         fftconv.plan((10, 10), (3, 3), axes=[1])
     p = fftconv.plan((3, 40), (1, 7), axes=1)
     assert p.method in ("fft", "oa")
+
+
+def test_nd_fft_sizes_minimise_the_whole_transform():
+    """Per-axis sizes are chosen together: 136 is not rounded up to 256 on every axis."""
+    from fftconv._strategy import fft_sizes
+
+    assert fft_sizes((128, 128, 16), (9, 9, 3), [0, 1, 2], real=True, dtype=np.float32) == [
+        144, 144, 18]
+    assert fft_sizes((1000,), (1000,), [0], real=True) == [fftconv._strategy.good_size(
+        1999, real=True)]
+    for fs in (fft_sizes((40, 50, 60), (7, 9, 11), [0, 1, 2], real=False, dtype=np.complex64),
+               fft_sizes((300, 300), (300, 300), [0, 1], real=True)):
+        assert all(scipy.fft.next_fast_len(s) == s for s in fs)
+
+
+def test_tiles_prefer_lengths_that_are_multiples_of_16():
+    """Short 3-smooth tile axes (36, 54) run 1.5-3x the ladder's rate in N-D transforms."""
+    p = fftconv.plan((300, 400, 20), (11, 11, 5), mode="same")
+    assert p.method == "oa" and "tiles" in p.params
+    assert all(L % 16 == 0 for L in p.params["tiles"].values())
