@@ -31,7 +31,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._plans import acquire, copy_padded
+from ._nonfinite import all_finite
+from ._plans import acquire, copy_padded, fftw_available
 
 
 def convolve_window(
@@ -70,20 +71,23 @@ def convolve_window(
         (each tile small enough to stay in cache), instead of one blocked axis.
     strips : (int, int), optional
         2-D only: ``(strip height, circular row length)`` for the strip engine
-        (:mod:`fftconv._strips`).
+        (:mod:`fftconv._strips`; without FFTW, blocks along one axis instead).
     detect_nonfinite : bool
-        Strips only: return None if an input holds NaN or infinity.
+        Return None if an input holds NaN or infinity (the strips spot it for
+        free; elsewhere it costs a pass over each input).
     """
     from ._strategy import good_size, oa_block_size
 
     work_dtype = np.dtype(work_dtype)
     real = work_dtype.kind != "c"
     axes = list(axes)
-    if strips is not None:
+    if strips is not None and fftw_available():  # strips wire FFTW plans to their buffers
         from ._strips import convolve_window as strip_window
 
         return strip_window(a1, a2, axes, windows, work_dtype=work_dtype, workers=workers,
                             planner=planner, strips=strips, detect_nonfinite=detect_nonfinite)
+    if detect_nonfinite and not (all_finite(a1) and all_finite(a2)):
+        return None  # the caller's non-finite path takes over, as after the strips' check
     if tiles is not None and len(tiles) > 1:
         return _convolve_tiles(a1, a2, axes, windows, tiles, work_dtype=work_dtype,
                                workers=workers, planner=planner)

@@ -106,9 +106,11 @@ def make(rng):
 
 @pytest.fixture
 def fresh_plans():
-    """Empty the FFT plan pool before and after a test that counts plans."""
-    from fftconv import _plans
+    """Empty the FFT plan pool (and the lean 1-D jobs' plans) before and after a test."""
+    from fftconv import _fast1d, _plans
 
     _plans.clear_cache()
+    _fast1d.forget()
     yield _plans
     _plans.clear_cache()
+    _fast1d.forget()

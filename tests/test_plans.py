@@ -17,7 +17,19 @@ pyfftw = pytest.importorskip("pyfftw")
 
 
 def _all_plans():
-    return [p for idle in _plans._pool.values() for p in idle]
+    """FFTW plans held by the plan pool and by the lean 1-D jobs (fftconv._fast1d)."""
+    from fftconv import _fast1d
+
+    plans = [p for idle in _plans._pool.values() for p in idle]
+    for idle in _fast1d._pool.values():
+        for job in idle:
+            for value in vars(job).values():
+                if isinstance(value, pyfftw.FFTW):
+                    plans.append(value)
+                elif isinstance(value, list):  # an overlap-save job's batches
+                    plans += [v for b in value if isinstance(b, tuple)
+                              for v in b if isinstance(v, pyfftw.FFTW)]
+    return plans
 
 
 def _calls(x, h):
@@ -60,6 +72,9 @@ def test_fftw_path_runs(monkeypatch, fresh_plans, dtype, rng):
     # real data uses real transforms; single precision stays single (no float64 detour)
     kinds = {k[0] for k in _plans._pool}
     assert kinds <= ({"rfft", "irfft"} if np.dtype(dtype).kind == "f" else {"fft", "ifft"})
+    if np.dtype(dtype).kind == "f":  # real plans take or give a real array
+        assert all(np.dtype(dtype) in (p.input_array.dtype, p.output_array.dtype)
+                   for p in plans)
     allowed = {np.dtype(dtype), np.result_type(dtype, np.complex64)}
     for p in plans:
         assert {p.input_array.dtype, p.output_array.dtype} <= allowed
@@ -74,8 +89,8 @@ def test_fftw_default_flags_estimate(fresh_plans, rng):
 def test_fft_sizes_are_fast(fresh_plans):
     """Transform lengths are >= n + m - 1 and have only small prime factors."""
     n, m = 1009, 1013  # primes: the padded size must not be prime
-    fftconv.fftconvolve(np.ones(n), np.ones(m))
-    sizes = {k[1][0] for k in _plans._pool if k[0] in ("rfft", "irfft")}
+    fftconv.fftconvolve(np.ones((2, n)), np.ones((1, m)), axes=1)  # the general path's pool
+    sizes = {k[1][-1] for k in _plans._pool if k[0] in ("rfft", "irfft")}
     assert sizes
     for s in sizes:
         assert s >= n + m - 1
@@ -266,3 +281,17 @@ def test_threads_share_pool_safely(fresh_plans, rng):
         for got in outs:
             assert_close(got, ref, 1e-10)
     assert _plans.cache_info()["plans"] <= _plans.MAX_CACHED_PLANS
+
+
+def test_without_pyfftw_strips_fall_back(monkeypatch, fresh_plans, rng):
+    """pyfftw missing: a 2-D job the model gives to the strip engine still runs (scipy.fft)."""
+    monkeypatch.setattr(_plans, "HAVE_PYFFTW", False)
+    monkeypatch.setattr(_plans, "pyfftw", None)
+    monkeypatch.setattr(_plans, "_warned_fallback", True)
+    x, h = rng.standard_normal((300, 280)), rng.standard_normal((31, 31))
+    assert "strips" in fftconv.plan(x.shape, h.shape, mode="same").params
+    ref = ref_convolve(x, h, "same")
+    assert_close(fftconv.convolve(x, h, "same"), ref, tolerance(np.float64, 330 * 310, x, h))
+    x[100, 100] = np.nan  # the NaN footprint stays the direct sum's
+    y = fftconv.convolve(x, h, "same")
+    assert np.isnan(y).sum() == 31 * 31 and np.isnan(y[85:116, 85:116]).all()
