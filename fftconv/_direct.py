@@ -23,6 +23,7 @@ Cost: ``prod(window) * kernel.size`` multiply-adds.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -59,6 +60,14 @@ def valid_correlate(x: np.ndarray, w: np.ndarray) -> np.ndarray:
     if dtype in _NDIMAGE_TYPES and w.size > 1 and x.ndim > 0:
         xx = x.astype(dtype, copy=False)
         ww = w.astype(dtype, copy=False)
+        if x.ndim == 2 and (dtype.kind == "c" or x.size > 2 * math.prod(out_shape)):
+            # scipy's 2-D loop forms only the outputs asked for, and complex products
+            # in one pass; ndimage forms every input-sized output, complex ones in
+            # four real passes (measured 1.8-7.7x slower for these, 1.5-3x faster
+            # for real inputs it crops little)
+            from scipy.signal import convolve2d
+
+            return convolve2d(xx, ww[::-1, ::-1], mode="valid")
         if dtype.kind == "c":
             ww = ww.conj()  # ndimage.correlate conjugates complex weights
         full = scipy.ndimage.correlate(xx, ww, mode="constant", cval=0.0)
@@ -113,7 +122,18 @@ def convolve_window(
             return out
     flipped = h[(slice(None, None, -1),) * h.ndim]
     dtype = np.result_type(x, h)
-    if dtype in _NDIMAGE_TYPES and all(
+    if x.ndim == 2 and dtype in _NDIMAGE_TYPES and dtype.kind == "c":
+        # complex 2-D: scipy's loop forms each complex product once (ndimage: four
+        # real passes); its 'full' and 'same' windows are ours
+        full = all(w == (0, n + k - 1) for w, n, k in zip(windows, x.shape, h.shape))
+        same = all(w == ((k - 1) // 2, (k - 1) // 2 + n)
+                   for w, n, k in zip(windows, x.shape, h.shape))
+        if full or same:
+            from scipy.signal import convolve2d
+
+            return convolve2d(x.astype(dtype, copy=False), h.astype(dtype, copy=False),
+                              mode="full" if full else "same")
+    if dtype in _NDIMAGE_TYPES and not (x.ndim == 2 and dtype.kind == "c") and all(
         (start, stop) == ((k - 1) // 2, (k - 1) // 2 + n)
         for (start, stop), k, n in zip(windows, h.shape, x.shape)
     ):

@@ -66,9 +66,10 @@ DIRECT_1D: set[tuple] = set()
 
 def _reset() -> None:
     """Forget cached predictions (after a calibration)."""
-    from . import _fast1d
+    from . import _dispatch, _fast1d
 
     _fast1d._decisions.clear()
+    _dispatch._SMALL_ND.clear()
     DIRECT_1D.clear()
     _log_table.cache_clear()
     _fft_time_cached.cache_clear()

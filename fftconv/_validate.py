@@ -200,12 +200,15 @@ def check_positive_int(value: object, name: str, *, minimum: int = 1) -> int:
     return value
 
 
+_INTP_MAX = int(np.iinfo(np.intp).max)
+
+
 def check_shape_size(shape: Sequence[int], itemsize: int, name: str = "output") -> int:
     """Return the element count of ``shape``; refuse products beyond ``intp``."""
     total = 1
     for s in shape:
         total *= int(s)
-    if total * max(itemsize, 1) > np.iinfo(np.intp).max:
+    if total * max(itemsize, 1) > _INTP_MAX:
         raise ValueError(f"{name} shape {tuple(int(s) for s in shape)} is too large: "
                          f"{total} elements of {itemsize} bytes overflow the address space")
     return total

@@ -322,3 +322,42 @@ def test_prop_2d_engines_match_reference(seed, shape1, shape2, mode):
     tol = tolerance(np.float64, _nfft(shape1, shape2), x, h)
     for method in ENGINES:
         assert_close(fftconv.convolve(x, h, mode=mode, method=method), ref, tol)
+
+
+# ------------------------------------------- small N-D calls: remembered decisions
+
+
+def test_small_nd_decisions_are_remembered_and_stay_correct(rng):
+    from fftconv import _dispatch
+
+    _dispatch._SMALL_ND.clear()
+    x, h = rng.standard_normal((15, 32)), rng.standard_normal((4, 2))
+    first = fftconv.convolve(x, h, "valid")
+    assert len(_dispatch._SMALL_ND) == 1
+    np.testing.assert_array_equal(fftconv.convolve(x, h, "valid"), first)
+    # a remembered shape with other values: NaN keeps the direct sum's footprint
+    x2 = x.copy()
+    x2[5, 5] = np.nan
+    y = fftconv.convolve(x2, h, "valid")
+    assert np.isnan(y).sum() == 4 * 2 and np.isnan(y[2:6, 4:6]).all()
+    # integers are not remembered (their engine depends on their values)
+    fftconv.convolve(x.astype(np.int64), h.astype(np.int64), "valid")
+    assert len(_dispatch._SMALL_ND) == 1
+    fftconv._strategy._reset()  # what calibrate() calls: a new cost model forgets them
+    assert not _dispatch._SMALL_ND
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("shapes", [((15, 69), (1, 6)), ((40, 23), (34, 2)), ((9, 7), (12, 10)),
+                                    ((33, 7), (3, 3))], ids=str)
+@pytest.mark.parametrize("dtype", ["complex64", "complex128", "float64"])
+def test_2d_direct_windows_match_reference(dtype, shapes, mode, rng):
+    """The 2-D direct paths (scipy's loop for complex and for heavily cropped windows)."""
+    x, h = make_array(rng, shapes[0], dtype), make_array(rng, shapes[1], dtype)
+    for fn, ref in ((fftconv.convolve, ref_convolve), (fftconv.correlate, ref_correlate)):
+        if mode == "valid" and not all(a >= b for a, b in zip(*shapes)) \
+                and not all(a <= b for a, b in zip(*shapes)):
+            continue
+        got = fn(x, h, mode, method="direct")
+        assert got.dtype == np.dtype(dtype)
+        assert_close(got, ref(x, h, mode), tolerance(dtype, x.size + h.size, x, h))
