@@ -85,14 +85,18 @@ def power(c, n):
         return [x**n for x in c] if len(c) == 1 else list(c)
     if sum(1 for x in c if x) <= MILLER_MAX_NNZ:
         return _power_miller(c, n)
+    return by_squaring(list(c), n, multiply)
+
+
+def by_squaring(base, n: int, mul):
+    """``base`` multiplied by itself ``n >= 1`` times with ``mul``: O(log n) products."""
     result = None
-    base = list(c)
     while n:
         if n & 1:
-            result = base if result is None else multiply(result, base)
+            result = base if result is None else mul(result, base)
         n >>= 1
         if n:
-            base = multiply(base, base)
+            base = mul(base, base)
     return result
 
 

@@ -41,6 +41,8 @@ import math
 import numpy as np
 import scipy.fft
 
+from ._pmf_exact import by_squaring
+
 EPS = float(np.finfo(np.float64).eps)
 #: Per-entry relative error every kept value must be bounded by (the public
 #: contract is 1e-9; the margin covers the bound's constant).
@@ -225,14 +227,7 @@ def reachable(factors, length):
 
     total = None
     for lp, n in factors:
-        base = np.isfinite(lp).astype(np.float64)
-        res = None
-        while n:
-            if n & 1:
-                res = base if res is None else conv(res, base)
-            n >>= 1
-            if n:
-                base = conv(base, base)
+        res = by_squaring(np.isfinite(lp).astype(np.float64), n, conv)
         total = res if total is None else conv(total, res)
     assert total.size == length
     return total > 0.5
@@ -309,13 +304,7 @@ def _log_direct(fac):
     """The whole result by repeated squaring in log space (the engine of last resort)."""
     r = None
     for lp, n in zip(fac.logps, fac.ns):
-        base, p = lp, None
-        while n:
-            if n & 1:
-                p = base if p is None else _logconv(p, base)
-            n >>= 1
-            if n:
-                base = _logconv(base, base)
+        p = by_squaring(lp, n, _logconv)
         r = p if r is None else _logconv(r, p)
     return r
 
