@@ -308,17 +308,23 @@ def fft_sizes(shape1, shape2, axes, *, real: bool, dtype=np.float64, threads=1) 
     every axis of a 136x136x18 transform (the ladder's small sizes are
     dominated by per-call overhead), 3x the points: measured 5.6x slower.
     """
-    need = [shape1[a] + shape2[a] - 1 for a in axes]
+    need = tuple(int(shape1[a] + shape2[a] - 1) for a in axes)
     if len(need) == 1:
         return [good_size(need[0], real=real, dtype=dtype, threads=threads)]
+    return list(_joint_sizes(need, bool(real), np.dtype(dtype), int(threads)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _joint_sizes(need: tuple, real: bool, dtype, threads: int) -> tuple:
+    """:func:`fft_sizes` for several axes (cached: it prices up to 64 combinations)."""
     options = []
     for i, n in enumerate(need):
         last_real = real and i == len(need) - 1
         options.append(sorted({fast_len16(n, last_real), 1 << max(n - 1, 0).bit_length()}))
     if math.prod(len(o) for o in options) > 64:  # many axes: the smooth sizes
-        return [o[0] for o in options]
-    return list(min(itertools.product(*options),
-                    key=lambda fs: (_fft_time_nd(fs, dtype, threads), math.prod(fs))))
+        return tuple(o[0] for o in options)
+    return min(itertools.product(*options),
+               key=lambda fs: (_fft_time_nd(fs, dtype, threads), math.prod(fs)))
 
 
 def fft_time_total(shape1, shape2, axes, dtype, threads=1) -> tuple[float, list[int]]:

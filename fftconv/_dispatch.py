@@ -327,7 +327,11 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
     def run(a1, a2):
         return _execute(method, params, a1, a2, axes, fax, windows, result_dtype, workers)
 
-    out = run(in1, in2) if method == "direct" else _nonfinite.overflow_safe(run, in1, in2)
+    def exact(a1, a2):  # every axis is convolved: the plain sum of the existing products
+        return _direct_mod().faithful_window(a1, a2, windows)
+
+    out = run(in1, in2) if method == "direct" else _nonfinite.overflow_safe(run, in1, in2,
+                                                                           exact=exact)
     if bad1 is not None or bad2 is not None:
         _nonfinite.add_nonfinite(out, windows, *orig, bad1, bad2, conv_axes=axes)
     return _finish(out, result_dtype)
@@ -479,9 +483,13 @@ def _fft_family(in1, in2, mode, axes, workers, *, engines) -> np.ndarray:
     # NaN/inf stay local, as in the direct sum (see fftconv._nonfinite)
     f1, bad1 = _nonfinite.split(in1)
     f2, bad2 = _nonfinite.split(in2)
+    # the plain sum over every axis is this product where each batch axis broadcasts
+    broadcast = all(min(in1.shape[a], in2.shape[a]) == 1 for a in range(in1.ndim) if a not in ax)
     out = _nonfinite.overflow_safe(
         lambda a1, a2: _run(method, a1, a2, ax, windows, work=work, workers=workers,
-                            params=params), f1, f2)
+                            params=params), f1, f2,
+        exact=(lambda a1, a2: _direct_mod().faithful_window(a1, a2, windows).astype(
+            work, copy=False)) if broadcast else None)
     if bad1 is not None or bad2 is not None:
         _nonfinite.add_nonfinite(out, windows, in1, in2, bad1, bad2, conv_axes=ax)
     return out

@@ -27,7 +27,6 @@ bounded pool (:data:`MAX_JOB_BYTES`), like the plans of :mod:`fftconv._plans`.
 from __future__ import annotations
 
 import cmath
-import math
 import threading
 from collections import OrderedDict
 
@@ -142,7 +141,8 @@ class _FFTJob:
         # a NaN or infinity anywhere in an input reaches every bin, the first included
         if not (cmath.isfinite(self.X[0]) and cmath.isfinite(self.H[0])):
             return None
-        np.multiply(self.X, self.H, out=self.X)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow: checked below
+            np.multiply(self.X, self.H, out=self.X)
         self.fi.execute()
         out = self.y[self.w0:self.w1].copy()
         return out if cmath.isfinite(out[0]) else None  # overflow
@@ -311,13 +311,11 @@ def _decide(n, k, mode, dtype, threads, planner, method, block):
         window = _windows(mode, (k,), (n,), (0,), 1)[0]
     else:
         window = _windows(mode, (n,), (k,), (0,), 1)[0]
-    p = _strategy.choose((n,), (k,), (0,), [window], dtype=dtype, threads=threads)
-    if method == "auto":
-        engine = p.method
-    elif method == "fftoa":  # fftconvolve: the faster FFT engine, never the direct one
-        engine = min(("fft", "oa"), key=lambda m: p.predicted.get(m, math.inf))
-    else:
-        engine = method
+    # 'fftoa' (fftconvolve): the model's choice between the FFT engines only, as
+    # plan(axes=...) reports it
+    p = _strategy.choose((n,), (k,), (0,), [window], dtype=dtype, threads=threads,
+                         direct_ok=method != "fftoa")
+    engine = p.method if method in ("auto", "fftoa") else method
     if engine == "fft":
         size = (p.candidates.get("fft") or {}).get("fshape", [None])[0] or \
             _strategy.lean_fft_len(n, k, window, dtype=dtype, threads=threads)

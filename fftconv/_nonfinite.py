@@ -25,6 +25,7 @@ scales the result back, so inf lands only where the true value overflows.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -109,20 +110,31 @@ def _scatter(out, windows, src, bad, other, conv, skip=None) -> None:
 
 
 def overflow_safe(run: Callable[[np.ndarray, np.ndarray], np.ndarray], a1: np.ndarray,
-                  a2: np.ndarray) -> np.ndarray:
-    """``run(a1, a2)`` for finite inputs, again on scaled inputs if the result overflowed.
+                  a2: np.ndarray, *,
+                  exact: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+                  ) -> np.ndarray:
+    """``run(a1, a2)`` for finite float inputs, again on scaled inputs if it overflowed.
 
     The check is one pass over the result (:func:`all_finite`); the rerun
     divides each input by a power of two near its largest magnitude and
     multiplies the result by their product (inf where it is out of range).
+    Where the FFT's own error bound, ``eps * sum|a1| * sum|a2|``, is itself
+    beyond the float range, scaling back would turn rounding noise into inf:
+    then ``exact`` (the direct sum), when given, computes the result instead.
     """
     with np.errstate(over="ignore", invalid="ignore"):  # the direct sum overflows silently too
         out = run(a1, a2)
-        if out.dtype.kind not in "fc" or all_finite(out):
+        if (out.dtype.kind not in "fc" or a1.dtype.kind not in "fc" or a2.dtype.kind not in "fc"
+                or all_finite(out)):
             return out
         e1, e2 = _exponent(a1), _exponent(a2)
-        out = run(_ldexp(a1, -e1), _ldexp(a2, -e2))
-        return _ldexp(out, e1 + e2)
+        s1, s2 = _ldexp(a1, -e1), _ldexp(a2, -e2)
+        if exact is not None:
+            bound = 8 * np.finfo(out.dtype).eps * float(np.abs(s1).sum()) * float(
+                np.abs(s2).sum())
+            if bound > 0 and math.log2(bound) + e1 + e2 >= np.finfo(out.dtype).maxexp - 1:
+                return exact(a1, a2)
+        return _ldexp(run(s1, s2), e1 + e2)
 
 
 def _exponent(a: np.ndarray) -> int:

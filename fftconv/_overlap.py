@@ -175,6 +175,8 @@ def convolve_window(
                 rest = stop - o0 - whole * step
                 _take(out, axis, a + whole * step, stop - start)[...] = _take(
                     res[whole], axis, 0, rest)
+    if detect_nonfinite and not all_finite(out):
+        return None  # overflow: the caller's careful path, as after the strips' own check
     return out
 
 

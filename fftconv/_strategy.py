@@ -32,6 +32,7 @@ from ._costs import (  # noqa: F401  (re-exported: the model's public face)
     _fft_kind,
     _fft_time_cached,
     _fft_time_nd,
+    _joint_sizes,
     _log_table,
     _ns,
     _oa_block_size,
@@ -75,6 +76,7 @@ def _reset() -> None:
     _fft_time_cached.cache_clear()
     _choose_cached.cache_clear()
     _oa_block_size.cache_clear()
+    _joint_sizes.cache_clear()
     _oa_block_time.cache_clear()
 
 

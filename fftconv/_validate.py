@@ -117,12 +117,20 @@ def check_fillvalue(fillvalue: object, dtype) -> np.ndarray:
     """Return ``fillvalue`` as a 0-d array of ``dtype`` (the 2-D functions' pad value).
 
     Refused as scipy refuses them: non-scalars, complex values for a real
-    output, NaN/inf for an integer output (all ValueError); strings
-    (:class:`ArgumentTypeError`).
+    output, NaN/inf for an integer output, Python numbers out of an integer
+    output's range (all ValueError; numpy scalars are cast, wrapping, as scipy
+    casts them); strings (:class:`ArgumentTypeError`).
     """
     dtype = np.dtype(dtype)
     if isinstance(fillvalue, (str, bytes)):
         raise ArgumentTypeError(f"fillvalue must be a number, got fillvalue={fillvalue!r}")
+    if (dtype.kind in "iu" and type(fillvalue) in (int, float)
+            and (type(fillvalue) is int or math.isfinite(fillvalue))):
+        # Python numbers are range-checked, as scipy does (numpy scalars are cast, as there)
+        info = np.iinfo(dtype)
+        if not info.min <= math.trunc(fillvalue) <= info.max:
+            raise ValueError(f"fillvalue={fillvalue!r} is out of range for the integer output "
+                             f"dtype {dtype} ([{info.min}, {info.max}])")
     fill = np.asarray(fillvalue)
     if fill.size != 1:
         raise ValueError(f"fillvalue must be a scalar, got fillvalue={fillvalue!r}")
@@ -136,14 +144,11 @@ def check_fillvalue(fillvalue: object, dtype) -> np.ndarray:
                          f"output dtype {dtype}")
     if fill.dtype.kind == "c" and dtype.kind != "c":
         fill = fill.real
-    if dtype.kind in "iu" and fill.dtype.kind in "biuf":
-        info = np.iinfo(dtype)
-        value = fill.item()
-        if not info.min <= (math.trunc(value) if isinstance(value, float) else value) <= info.max:
-            raise ValueError(f"fillvalue={fillvalue!r} is out of range for the integer output "
-                             f"dtype {dtype} ([{info.min}, {info.max}])")
     try:
         return fill.astype(dtype)
+    except OverflowError:
+        raise ValueError(f"fillvalue={fillvalue!r} is out of range for the output dtype "
+                         f"{dtype}") from None
     except (TypeError, ValueError):
         raise ArgumentTypeError(f"fillvalue={fillvalue!r} cannot be converted to the output "
                                 f"dtype {dtype}") from None

@@ -238,3 +238,29 @@ def test_overflowing_spectra_give_the_direct_footprint(name, dtype, big):
     bound = 40 * np.finfo(dtype).eps * np.abs(x).astype(np.longdouble).sum() * np.abs(
         h).astype(np.longdouble).sum()
     assert np.max(np.abs(out[~over] - ref[~over])) <= bound
+
+
+def test_overflow_beyond_the_fft_bound_takes_the_direct_sum():
+    """1e200 * 1e200: the FFT's own error bound is beyond the float range (scaling back
+    would make rounding noise infinite), so the plain sum of products answers."""
+    rng = np.random.default_rng(0)
+    x, h = rng.standard_normal(300), rng.standard_normal(31)
+    x[7], h[3] = 1e200, 1e200
+    ref = np.convolve(x, h)
+    fin = np.isfinite(ref)
+    assert (~fin).sum() == 1
+    for out in (fftconv.fftconvolve(x, h), fftconv.convolve(x, h, method="fft"),
+                fftconv.oaconvolve(x, h), fftconv.convolve(x[None], h[None], method="fft")[0],
+                fftconv.fftconvolve(x[None], h[None], axes=1)[0]):
+        np.testing.assert_array_equal(~np.isfinite(out), ~fin)
+        np.testing.assert_allclose(out[fin], ref[fin], rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["fft", "oa"])
+def test_overflowing_object_inputs_do_not_crash(method):
+    a = np.array([1e200, 1.0, 2.0], dtype=object)
+    b = np.array([1e200, 3.0], dtype=object)
+    out = fftconv.convolve(a, b, method=method)
+    assert out.dtype == object  # as scipy.signal.convolve gives: [inf nan nan nan]
+    out = out.astype(float)
+    assert np.isinf(out[0]) and np.isnan(out[1:]).all()

@@ -295,3 +295,16 @@ def test_without_pyfftw_strips_fall_back(monkeypatch, fresh_plans, rng):
     x[100, 100] = np.nan  # the NaN footprint stays the direct sum's
     y = fftconv.convolve(x, h, "same")
     assert np.isnan(y).sum() == 31 * 31 and np.isnan(y[85:116, 85:116]).all()
+
+
+def test_without_pyfftw_strip_jobs_keep_the_overflow_check(monkeypatch, fresh_plans, rng):
+    monkeypatch.setattr(_plans, "HAVE_PYFFTW", False)
+    monkeypatch.setattr(_plans, "pyfftw", None)
+    monkeypatch.setattr(_plans, "_warned_fallback", True)
+    x, h = rng.standard_normal((256, 256)), rng.standard_normal((9, 9))
+    x[:4, :4] = 1e154
+    h[0, :3] = 1e154
+    ref = fftconv.convolve(x, h, method="direct")
+    for method in ("auto", "oa"):
+        out = fftconv.convolve(x, h, method=method)
+        assert not (~np.isfinite(out) & np.isfinite(ref)).any()

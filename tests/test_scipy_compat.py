@@ -374,7 +374,7 @@ def test_object_nd_python_ints_stay_exact():
 
 @pytest.mark.parametrize(("dtype", "fillvalue"), [
     ("uint8", -1), ("uint8", 300), ("uint8", 256.0), ("int32", 2**31), ("int32", 1e20),
-    ("int16", -40000),
+    ("int16", -40000), ("int64", 2**64), ("int64", -2**63 - 1),
 ])
 @pytest.mark.parametrize("name", ["convolve2d", "correlate2d"])
 def test_out_of_range_fillvalue_is_refused_like_scipy(name, dtype, fillvalue):
@@ -385,7 +385,10 @@ def test_out_of_range_fillvalue_is_refused_like_scipy(name, dtype, fillvalue):
 
 
 @pytest.mark.parametrize(("dtype", "fillvalue"), [("uint8", 255), ("uint8", 1.5),
-                                                  ("int32", -2**31), ("int32", 2.5)])
+                                                  ("int32", -2**31), ("int32", 2.5),
+                                                  ("uint8", np.int64(-1)), ("uint8", np.int64(300)),
+                                                  ("int32", np.float32(3e9))])
+@pytest.mark.filterwarnings("ignore:invalid value encountered in cast")  # scipy warns too
 def test_in_range_fillvalue_like_scipy(dtype, fillvalue):
     a = np.arange(4, dtype=dtype).reshape(2, 2)
     for name in ("convolve2d", "correlate2d"):

@@ -449,3 +449,15 @@ def test_complex_nd_direct_is_priced_per_real_pass():
     p = fftconv.plan((12, 36, 42), (1, 1, 5), dtype=np.complex128)
     assert p.method == "fft"  # measured: fft 0.27 ms, direct 0.55-0.68 ms
     assert fftconv.plan((33, 7), (3, 3), dtype=np.complex128).method == "direct"
+
+
+def test_plan_with_axes_names_what_fftconvolve_runs():
+    from fftconv import _fast1d
+
+    assert fftconv.plan((5, 1), (5, 1), axes=1).method == "fft"  # a product, priced as an FFT
+    for n, k in [(5000, 512), (5000, 1000), (100_000, 301)]:
+        fftconv.fftconvolve(np.ones(n), np.ones(k))
+        job = _fast1d._decisions[(n, k, "full", "d", "d", 1, fftconv.get_planner(), "fftoa",
+                                  None)][0]
+        want = {"_FFTJob": "fft", "_OAJob": "oa"}[job.__name__]
+        assert fftconv.plan((n,), (k,), axes=0).method == want
