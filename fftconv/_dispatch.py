@@ -211,6 +211,10 @@ def _finish(out: np.ndarray, result_dtype: np.dtype) -> np.ndarray:
 _strategy_modes = ("full", "same", "valid")
 
 
+#: Integer 1-D problems up to this many products take numpy's direct sum at once.
+SMALL_INT_MACS = 2**17
+
+
 def _small_1d(in1: np.ndarray, in2: np.ndarray, mode, method,
               workers=None) -> np.ndarray | None:
     """The 1-D direct engine for float/complex problems, else None (general path).
@@ -218,10 +222,17 @@ def _small_1d(in1: np.ndarray, in2: np.ndarray, mode, method,
     ``method='direct'`` always; ``'auto'`` where the (cached) cost model picks
     the direct engine. Usually the lean path (:mod:`fftconv._fast1d`) has
     answered first; this serves what it hands back (non-finite inputs,
-    remembered ``measure=True`` winners, no pyfftw).
+    remembered ``measure=True`` winners, no pyfftw). Small integer problems
+    (at most :data:`SMALL_INT_MACS` products) are summed here too, exactly and
+    wrapping as numpy's integers do: no FFT would be cheaper.
     """
     threads = resolve_workers(workers)  # validated even where unused
     n, k = in1.shape[0], in2.shape[0]
+    if (in1.dtype.kind in "iu" and in2.dtype.kind in "iu" and method in ("auto", "direct")
+            and np.result_type(in1.dtype, in2.dtype).kind in "iu"
+            and 0 < n * k <= SMALL_INT_MACS and mode in _strategy_modes
+            and not (mode == "same" and n < k) and not _measure._winners):
+        return np_convolve(in1, in2, mode)
     if (
         (method != "auto" and method != "direct")
         or in1.dtype.kind not in "fc" or in2.dtype.kind not in "fc"

@@ -177,7 +177,7 @@ def correlate(in1, in2, mode: str = "full", method: str = "auto", *,
     0
     """
     if type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 1 == in2.ndim \
-            and in2.dtype.kind in "fc":
+            and in2.dtype.kind in "fciu":
         rev = in2[::-1].conj() if in2.dtype.kind == "c" else in2[::-1]
         if (workers is None and method == "auto" and not _measure._winners
                 and (in1.shape[0], rev.shape[0], mode, in1.dtype.char, rev.dtype.char)

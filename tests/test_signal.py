@@ -312,3 +312,25 @@ def test_workers_same_result(workers, rng):
     assert_close(fftconv.convolve(x, h, method="oa", workers=workers), ref, 1e-12)
     with fftconv.set_workers(workers):
         assert_close(fftconv.oaconvolve(x, h), ref, 1e-12)
+
+
+# ------------------------------------------- small integer 1-D calls: numpy's exact sum
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize(("d1", "d2"), [("int8", "int8"), ("uint8", "int16"), ("int64", "int64"),
+                                        ("uint64", "uint32"), ("int32", "uint8")])
+@pytest.mark.parametrize("shapes", [(167, 28), (28, 167), (194, 282), (1, 5)], ids=str)
+def test_small_integer_1d_is_exact_and_wraps_like_scipy(shapes, d1, d2, mode, rng):
+    import scipy.signal as ss
+
+    def draw(d, n):
+        info = np.iinfo(d)
+        return rng.integers(info.min, info.max, n, dtype=d, endpoint=True)
+
+    x, h = draw(d1, shapes[0]), draw(d2, shapes[1])
+    for name in ("convolve", "correlate"):
+        want = getattr(ss, name)(x, h, mode, method="direct")
+        got = getattr(fftconv, name)(x, h, mode)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
