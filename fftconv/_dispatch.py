@@ -257,6 +257,41 @@ _SMALL_ND: dict[tuple, tuple] = {}
 SMALL_ND_OUTPUT = 2**16
 
 
+def _decide(in1, in2, mode, method, workers, result_dtype, key):
+    """``((swap, windows, fax, method, params, cost), auto)`` for one convolve call.
+
+    ``auto``: the model's own choice (no remembered ``measure=True`` winner),
+    which the rank-1 shortcut may still beat. Small float decisions are
+    remembered under ``key`` (:data:`_SMALL_ND`).
+    """
+    axes = list(range(in1.ndim))
+    swap = _swap_needed(mode, in1.shape, in2.shape, axes)
+    if swap:
+        in1, in2 = in2, in1
+    windows = _windows(mode, in1.shape, in2.shape, axes, in1.ndim)
+    out_size = check_shape_size([e - s for s, e in windows], result_dtype.itemsize)
+    _strategy.check_output_memory(in1.shape, in2.shape, windows, result_dtype)
+    fax = _transform_axes(in1.shape, in2.shape, axes, windows)
+    params, cost, auto = None, math.inf, False
+    if method == "oa":  # the model's overlap-save set-up (blocks, tiles or strips)
+        params = _choose(in1, in2, fax, windows, result_dtype, workers).candidates.get("oa")
+    elif method == "auto":
+        p = _choose(in1, in2, fax, windows, result_dtype, workers)
+        method, params, cost = p.method, p.params, p.predicted[p.method]
+        measured = _measure.remembered(in1.shape, in2.shape, result_dtype, mode)
+        if measured is not None:
+            method, params = measured, p.params if measured == p.method else None
+        else:
+            auto = True
+    decision = (swap, windows, fax, method, params, cost)
+    if (auto and result_dtype.kind in "fc" and result_dtype.itemsize <= 16
+            and out_size <= SMALL_ND_OUTPUT):
+        if len(_SMALL_ND) >= 4096:
+            _SMALL_ND.clear()
+        _SMALL_ND[key] = decision
+    return decision, auto
+
+
 def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.ndarray:
     """convolve/correlate: every axis convolved, result dtype = result_type(in1, in2)."""
     mode = check_mode(mode)
@@ -283,34 +318,11 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
     # decision depends on the shapes and dtypes only (for integers, on values too).
     key = (in1.shape, in2.shape, mode, in1.dtype, in2.dtype, workers)
     seen = _SMALL_ND.get(key) if method == "auto" and not _measure._winners else None
-    if seen is None:
-        swap = _swap_needed(mode, in1.shape, in2.shape, axes)
-    else:
-        swap, windows, fax, method, params, cost = seen
+    decision, auto = (seen, True) if seen is not None else _decide(
+        in1, in2, mode, method, workers, result_dtype, key)
+    swap, windows, fax, method, params, cost = decision
     if swap:
         in1, in2 = in2, in1
-    auto = seen is not None  # the model's choice, open to the rank-1 shortcut below
-    if seen is None:
-        windows = _windows(mode, in1.shape, in2.shape, axes, in1.ndim)
-        out_size = check_shape_size([e - s for s, e in windows], result_dtype.itemsize)
-        _strategy.check_output_memory(in1.shape, in2.shape, windows, result_dtype)
-        fax = _transform_axes(in1.shape, in2.shape, axes, windows)
-        params = None
-        if method == "oa":  # the model's overlap-save set-up (blocks, tiles or strips)
-            params = _choose(in1, in2, fax, windows, result_dtype, workers).candidates.get("oa")
-        elif method == "auto":
-            p = _choose(in1, in2, fax, windows, result_dtype, workers)
-            method, params, cost = p.method, p.params, p.predicted[p.method]
-            measured = _measure.remembered(in1.shape, in2.shape, result_dtype, mode)
-            if measured is not None:
-                method, params = measured, p.params if measured == p.method else None
-            else:
-                auto = True
-                if (result_dtype.kind in "fc" and result_dtype.itemsize <= 16
-                        and out_size <= SMALL_ND_OUTPUT):
-                    if len(_SMALL_ND) >= 4096:
-                        _SMALL_ND.clear()
-                    _SMALL_ND[key] = (swap, windows, fax, method, params, cost)
     if auto:
         sep = _separable(in1, in2, windows, result_dtype, workers)
         if sep is not None and sep[0] * _strategy.MARGIN < cost:
