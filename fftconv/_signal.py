@@ -400,8 +400,10 @@ def convolve2d(in1, in2, mode: str = "full", boundary: str = "fill", fillvalue=0
     Raises
     ------
     ValueError
-        Inputs that are not 2-D; bad `mode` or `boundary`; non-scalar
-        `fillvalue`.
+        Inputs that are not 2-D; bad `mode` or `boundary`; with
+        ``boundary='fill'``, a non-scalar `fillvalue`, a complex one for real
+        inputs, or a Python number outside an integer output's range (numpy
+        scalars are cast, as scipy casts them).
 
     Examples
     --------
