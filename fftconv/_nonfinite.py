@@ -109,6 +109,11 @@ def _scatter(out, windows, src, bad, other, conv, skip=None) -> None:
             out[tuple(region_out)] += prod
 
 
+#: Largest direct sum :func:`overflow_safe` falls back to (its loop costs about a
+#: second per 1e8 products here).
+EXACT_MAX_PRODUCTS = 2**24
+
+
 def overflow_safe(run: Callable[[np.ndarray, np.ndarray], np.ndarray], a1: np.ndarray,
                   a2: np.ndarray, *,
                   exact: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
@@ -120,7 +125,9 @@ def overflow_safe(run: Callable[[np.ndarray, np.ndarray], np.ndarray], a1: np.nd
     multiplies the result by their product (inf where it is out of range).
     Where the FFT's own error bound, ``eps * sum|a1| * sum|a2|``, is itself
     beyond the float range, scaling back would turn rounding noise into inf:
-    then ``exact`` (the direct sum), when given, computes the result instead.
+    then ``exact`` (the direct sum), when given, computes the result instead,
+    if it takes at most :data:`EXACT_MAX_PRODUCTS` products (beyond, the
+    scaled result stands, within the FFT's error bound).
     """
     with np.errstate(over="ignore", invalid="ignore"):  # the direct sum overflows silently too
         out = run(a1, a2)
@@ -129,7 +136,7 @@ def overflow_safe(run: Callable[[np.ndarray, np.ndarray], np.ndarray], a1: np.nd
             return out
         e1, e2 = _exponent(a1), _exponent(a2)
         s1, s2 = _ldexp(a1, -e1), _ldexp(a2, -e2)
-        if exact is not None:
+        if exact is not None and a1.size * a2.size <= EXACT_MAX_PRODUCTS:
             bound = 8 * np.finfo(out.dtype).eps * float(np.abs(s1).sum()) * float(
                 np.abs(s2).sum())
             if bound > 0 and math.log2(bound) + e1 + e2 >= np.finfo(out.dtype).maxexp - 1:

@@ -29,6 +29,7 @@ from ._dispatch import (
 )
 from ._validate import (
     as_array,
+    check_axes,
     check_boundary,
     check_fillvalue,
     check_mode,
@@ -608,10 +609,10 @@ def plan(in1_shape, in2_shape, *, dtype="float64", mode: str = "full", axes=None
         p = _choose(a1, a2, _transform_axes(a1.shape, a2.shape, ax, windows), windows, dt,
                     workers)
     else:  # what fftconvolve(axes=...) runs: its shape checks, then an FFT engine
-        given = axes
-        a1, a2, ax = _freq_axes(a1, a2, mode, axes)
+        given = check_axes(axes, len(s1))
+        a1, a2, ax = _freq_axes(a1, a2, mode, given)
         if not ax:  # a plain (broadcast) product: priced as the FFT over the given axes
-            ax = [a % len(s1) for a in ([given] if isinstance(given, int) else given)]
+            ax = given
         windows = _windows(mode, a1.shape, a2.shape, ax, len(s1))
         p = _strategy.choose(a1.shape, a2.shape, ax, windows, dtype=_work_dtype(dt),
                              direct_ok=False, threads=workers)

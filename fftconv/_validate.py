@@ -118,8 +118,9 @@ def check_fillvalue(fillvalue: object, dtype) -> np.ndarray:
 
     Refused as scipy refuses them: non-scalars, complex values for a real
     output, NaN/inf for an integer output, Python numbers out of an integer
-    output's range (all ValueError; numpy scalars are cast, wrapping, as scipy
-    casts them); strings (:class:`ArgumentTypeError`).
+    output's range, arrays that do not cast safely to the output dtype (all
+    ValueError; numpy scalars are cast, wrapping, as scipy casts them);
+    strings (:class:`ArgumentTypeError`).
     """
     dtype = np.dtype(dtype)
     if isinstance(fillvalue, (str, bytes)):
@@ -135,6 +136,10 @@ def check_fillvalue(fillvalue: object, dtype) -> np.ndarray:
     if fill.size != 1:
         raise ValueError(f"fillvalue must be a scalar, got fillvalue={fillvalue!r}")
     fill = fill.reshape(())
+    if isinstance(fillvalue, np.ndarray) and not np.can_cast(fill.dtype, dtype, "safe"):
+        # scipy casts arrays (unlike Python numbers and numpy scalars) only safely
+        raise ValueError(f"fillvalue={fillvalue!r} cannot be cast safely from {fill.dtype} to "
+                         f"the output dtype {dtype}; pass a Python number")
     if fill.dtype.kind == "c" and dtype.kind != "c" and (
             isinstance(fillvalue, complex) or fill.imag != 0):
         raise ValueError(f"fillvalue={fillvalue!r} is complex but the output dtype {dtype} is "

@@ -264,3 +264,21 @@ def test_overflowing_object_inputs_do_not_crash(method):
     assert out.dtype == object  # as scipy.signal.convolve gives: [inf nan nan nan]
     out = out.astype(float)
     assert np.isinf(out[0]) and np.isnan(out[1:]).all()
+
+
+def test_overflow_exact_fallback_is_bounded_in_cost(monkeypatch):
+    """Beyond EXACT_MAX_PRODUCTS the scaled FFT result stands (no quadratic direct sum)."""
+    from fftconv import _direct, _nonfinite
+
+    calls = []
+    real = _direct.faithful_window
+    monkeypatch.setattr(_direct, "faithful_window",
+                        lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(0)
+    x, h = rng.standard_normal(300) * 1e200, rng.standard_normal(31) * 1e200
+    fftconv.fftconvolve(x, h)
+    assert calls  # small: the direct sum answers
+    calls.clear()
+    monkeypatch.setattr(_nonfinite, "EXACT_MAX_PRODUCTS", 100)
+    out = fftconv.fftconvolve(x, h)
+    assert not calls and out.shape == (330,)

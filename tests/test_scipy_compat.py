@@ -425,3 +425,17 @@ def test_zero_dim_array_axes(name):
                                ss.fftconvolve(a, k, axes=1))
     with pytest.raises(ValueError, match=r"axes must be .*got axes=array\(1\.\)"):
         getattr(fftconv, name)(a, k, axes=np.array(1.0))
+
+
+@pytest.mark.parametrize(("dtype", "fillvalue"), [
+    ("int8", np.array(300)), ("int8", np.array(3)), ("float32", np.array(3)),
+    ("int32", np.array(1.5)), ("float32", np.array(2.0)),
+])
+def test_array_fillvalues_cast_only_safely_like_scipy(dtype, fillvalue):
+    a, k = np.ones((4, 5), dtype), np.ones((2, 3), dtype)
+    assert isinstance(_outcome(ss.convolve2d, a, k, "same", "fill", fillvalue)[1], ValueError)
+    with pytest.raises(ValueError, match="cannot be cast safely"):
+        fftconv.convolve2d(a, k, "same", "fill", fillvalue)
+    ok = np.array(3, dtype)  # the output's own dtype casts
+    np.testing.assert_array_equal(fftconv.convolve2d(a, k, "same", "fill", ok),
+                                  ss.convolve2d(a, k, "same", "fill", ok))

@@ -461,3 +461,8 @@ def test_plan_with_axes_names_what_fftconvolve_runs():
                                   None)][0]
         want = {"_FFTJob": "fft", "_OAJob": "oa"}[job.__name__]
         assert fftconv.plan((n,), (k,), axes=0).method == want
+
+
+@pytest.mark.parametrize("axes", [1, np.int64(1), np.array(1), [1], (np.int32(1),)])
+def test_plan_of_a_broadcast_product_takes_any_axes_spelling(axes):
+    assert fftconv.plan((3, 5), (3, 1), axes=axes).method == "fft"
