@@ -403,8 +403,9 @@ def convolve2d(in1, in2, mode: str = "full", boundary: str = "fill", fillvalue=0
     ValueError
         Inputs that are not 2-D; bad `mode` or `boundary`; with
         ``boundary='fill'``, a non-scalar `fillvalue`, a complex one for real
-        inputs, or a Python number outside an integer output's range (numpy
-        scalars are cast, as scipy casts them).
+        inputs, a Python number outside an integer output's range, or an
+        array that does not cast safely to the output dtype (numpy scalars
+        are cast, wrapping, as scipy casts them).
 
     Examples
     --------
