@@ -1,6 +1,6 @@
 """Strategy-layer benchmark (issue 3): fftconv ``auto`` against scipy, side by side.
 
-Run ``python benchmarks/bench_strategy.py [--quick] [--part 1d,2d,regret,float32,memory]``.
+Run ``python benchmarks/bench_strategy.py [--quick] [--part 1d,2d,regret,float32,memory,threads]``.
 Prints reStructuredText tables (copied into ``docs/performance.rst``):
 
 * 1-D grid, float64, mode ``full``: fftconv auto vs ``scipy.signal.convolve`` (auto),
@@ -10,9 +10,11 @@ Prints reStructuredText tables (copied into ``docs/performance.rst``):
 * regret: auto / the fastest of fftconv's own engines at their best parameters.
 * float32 vs float64 at large N.
 * memory: peak RSS (``/usr/bin/time -v``) for N = 5e7, M = 1e4, fftconv vs scipy's fftconvolve.
+* threads: ``workers=1`` against all cores, for fftconv and for scipy (under
+  ``scipy.fft.set_workers(-1)``).
 
-All timings are medians of repeated runs, one thread, taken in the same process
-(ratios only: the machine is shared and noisy).
+All timings are medians of repeated runs, one thread (but in the threads part),
+taken in the same process (ratios only: the machine is shared and noisy).
 """
 
 from __future__ import annotations
@@ -210,6 +212,43 @@ def bench_float32(quick: bool):
     print(table(rows, ["N", "M", "float64", "float32", "float32/float64"]))
 
 
+def bench_threads(quick: bool):
+    """workers=1 against all cores, fftconv and scipy (``scipy.fft.set_workers``) alike."""
+    import scipy.fft
+
+    cases = [((100_000,), (3001,), "full"), ((1_000_000,), (301,), "full"),
+             ((1_000_000,), (3001,), "full"), ((4_000_000,), (31,), "full"),
+             ((4_000_000,), (3001,), "full"), ((4_000_000,), (30001,), "full"),
+             ((16_000_000,), (3001,), "full"), ((1_000_000,), (500_000,), "full"),
+             ((1024, 1024), (9, 9), "same"), ((1024, 1024), (101, 101), "same")]
+    if quick:
+        cases = cases[:3]
+    rows = []
+    for s1, s2, mode in cases:
+        x, h = RNG.standard_normal(s1), RNG.standard_normal(s2)
+
+        def scipy_all(x=x, h=h, mode=mode):
+            with scipy.fft.set_workers(-1):
+                return scipy.signal.convolve(x, h, mode)
+
+        t = compare({"f1": lambda: fftconv.convolve(x, h, mode),
+                     "fall": lambda: fftconv.convolve(x, h, mode, workers=-1),
+                     "s1": lambda: scipy.signal.convolve(x, h, mode),
+                     "sall": scipy_all}, repeat=9, budget=12.0)
+        p1 = fftconv.plan(s1, s2, mode=mode)
+        pall = fftconv.plan(s1, s2, mode=mode, workers=-1)
+        dims = "x".join(map(str, s1)) + " * " + "x".join(map(str, s2))
+        rows.append([dims, p1.method, pall.method, f"{t['f1'] * 1e3:.2f}",
+                     f"{t['fall'] * 1e3:.2f}", f"{t['f1'] / t['fall']:.2f}",
+                     f"{t['s1'] * 1e3:.2f}", f"{t['sall'] * 1e3:.2f}",
+                     f"{t['sall'] / t['fall']:.2f}"])
+        print(rows[-1], flush=True)
+    print(f"\nThreads: workers=1 against all {os.cpu_count()} cores (ms, medians)")
+    print(table(rows, ["problem", "engine (1)", "engine (all)", "fftconv 1", "fftconv all",
+                       "all / 1 speed-up", "scipy 1", "scipy all",
+                       "speed-up over scipy, all cores"]))
+
+
 _MEM_SCRIPT = """
 import numpy as np, sys
 n, m = int(5e7), int(1e4)
@@ -253,7 +292,7 @@ def bench_memory(quick: bool):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a smaller grid")
-    ap.add_argument("--part", default="1d,2d,regret,float32,memory")
+    ap.add_argument("--part", default="1d,2d,regret,float32,memory,threads")
     ap.add_argument("--plot", default=None, help="write the 1-D speed-up plot (PNG) here")
     args = ap.parse_args()
     parts = args.part.split(",")
@@ -281,6 +320,8 @@ def main() -> None:
         bench_float32(args.quick)
     if "memory" in parts:
         bench_memory(args.quick)
+    if "threads" in parts:
+        bench_threads(args.quick)
 
 
 if __name__ == "__main__":

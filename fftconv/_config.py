@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import os
 from collections.abc import Iterator
 
@@ -45,6 +46,12 @@ _planner: contextvars.ContextVar[str] = contextvars.ContextVar(
 )
 
 
+@functools.cache
+def _cpu_count() -> int:
+    """``os.cpu_count()``, read once (it costs microseconds per call on some VMs)."""
+    return os.cpu_count() or 1
+
+
 def resolve_workers(workers: int | None) -> int:
     """Turn a user ``workers`` value into a positive thread count.
 
@@ -57,7 +64,7 @@ def resolve_workers(workers: int | None) -> int:
         return current if current is not None else _default_workers()
     workers = check_workers(workers)
     if workers < 0:
-        ncpu = os.cpu_count() or 1
+        ncpu = _cpu_count()
         resolved = ncpu + 1 + workers
         if resolved <= 0:
             raise ValueError(
@@ -83,7 +90,7 @@ def get_workers() -> int:
 
 @contextlib.contextmanager
 def set_workers(workers: int) -> Iterator[None]:
-    """Context manager setting the default number of FFTW threads.
+    """Context manager setting the default number of threads (``workers``).
 
     Parameters
     ----------

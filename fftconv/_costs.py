@@ -25,6 +25,7 @@ import numpy as np
 import scipy.fft
 
 from . import _calibration, _directloop
+from ._parallel import THREADS_MIN_SIZE, split_time
 
 # Ladder sizes for F(n): 2**4 ... 2**22.
 LADDER = [2**e for e in range(4, 23, 2)]
@@ -141,6 +142,8 @@ def _log_table(kind: str, threads: int) -> tuple[tuple[float, ...], tuple[float,
 
 @functools.lru_cache(maxsize=4096)
 def _fft_time_cached(n: int, kind: str, threads: int) -> float:
+    if n < THREADS_MIN_SIZE:  # such plans run on one thread (fftconv._plans)
+        threads = 1
     lx, ly, calibrated = _log_table(kind, threads)
     ln = math.log2(n)
     if ln <= lx[0]:
@@ -239,17 +242,21 @@ def _ns(name: str) -> float:
     return CONSTANTS[name] * 1e-9
 
 
-def direct_time(shape1, shape2, windows, dtype) -> float:
-    """Predicted seconds of the direct engine."""
+def direct_time(shape1, shape2, windows, dtype, threads: int = 1) -> float:
+    """Predicted seconds of the direct engine.
+
+    With ``threads`` > 1 the compiled loops split their output over threads
+    (:mod:`fftconv._parallel`); the other direct paths run on one.
+    """
     out = math.prod(e - s for s, e in windows)
     ksize = min(math.prod(shape1), math.prod(shape2))
     macs = out * ksize
     dtype = np.dtype(dtype)
     cfac = 4.0 if dtype.kind == "c" else 1.0
     if len(shape1) == 1 and _directloop.uses_compiled(shape1[0], shape2[0], dtype):
-        return direct_loop_time(out, ksize, dtype)
+        return split_time(direct_loop_time(out, ksize, dtype), threads)
     if len(shape1) == 2 and _directloop.uses_compiled_2d(shape1, shape2, dtype):
-        return direct_loop_time_2d(shape1, shape2, windows, dtype)
+        return split_time(direct_loop_time_2d(shape1, shape2, windows, dtype), threads)
     if len(shape1) == 1 and dtype.kind != "O":
         per = _ns("np_convolve_mac_short") if ksize < 64 else _ns("np_convolve_mac_long")
         full = (shape1[0] + shape2[0] - 1) * ksize
@@ -384,12 +391,17 @@ def _elem_ns(nbytes: int) -> float:
 
 
 def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 1, *,
-            lean: bool = False) -> float:
+            lean: bool = False, split: bool = True) -> float:
     """Predicted seconds of overlap-save with FFT length ``L`` along the blocked axis.
 
     ``lean``: the 1-D path of :mod:`fftconv._fast1d` (cached job, blocks read
-    in place; :data:`OA_BLOCK_NS_LEAN`).
+    in place; :data:`OA_BLOCK_NS_LEAN`). With ``threads`` > 1 the blocks are
+    split over threads, each transforming on one (:mod:`fftconv._parallel`);
+    ``split=False`` prices an engine that runs its blocks one after another
+    (FFTW's threads then serve only transforms of
+    :data:`~fftconv._plans.THREADS_MIN_SIZE` points and more).
     """
+    bthreads = 1 if split else threads  # FFTW threads per block transform
     if lean:
         step = (L - k + 1) // 8 * 8  # blocks start SIMD-aligned
         if step <= 0:
@@ -398,8 +410,9 @@ def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 
         # cache is faster per block (measured 0.7-0.85x below 1 MiB)
         hot = CONSTANTS["lean_oa_in_cache"] if out_len * np.dtype(dtype).itemsize <= 2**20 \
             else 1.0
-        return (math.ceil(out_len / step) * _oa_block_time(L, dtype, True) * hot
-                + fft_time_1d(L, dtype, threads) + _ns("lean_oa_overhead"))
+        blocks_time = math.ceil(out_len / step) * _oa_block_time(L, dtype, True) * hot
+        return (split_time(blocks_time, threads) + fft_time_1d(L, dtype)
+                + _ns("lean_oa_overhead"))
     step = L - k + 1
     if step <= 0:
         return math.inf
@@ -407,13 +420,16 @@ def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 
     n = L * inner
     dtype = np.dtype(dtype)
     nbytes = n * dtype.itemsize
-    if inner == 1 and threads == 1 and OA_BLOCK_NS[0][0] <= L <= OA_BLOCK_NS[0][-1]:
+    if inner == 1 and (split or threads == 1) and OA_BLOCK_NS[0][0] <= L <= OA_BLOCK_NS[0][-1]:
         # 1-D: the whole per-block pipeline, measured (see OA_BLOCK_NS)
         per_block = _oa_block_time(L, dtype, False)
     else:
-        per_block = (2 * fft_time(n, dtype, threads) + n * _elem_ns(nbytes) * 1e-9
+        per_block = (2 * fft_time(n, dtype, bthreads) + n * _elem_ns(nbytes) * 1e-9
                      * (2.0 if dtype.kind == "c" else 1.0) + _ns("block_overhead"))
-    return (blocks * per_block + fft_time(n, dtype, threads) + _ns("call_overhead")
+    blocks_time = blocks * per_block
+    if split:
+        blocks_time = split_time(blocks_time, threads)
+    return (blocks_time + fft_time(n, dtype, bthreads) + _ns("call_overhead")
             + _ns("oa_extra_overhead"))
 
 
@@ -461,20 +477,20 @@ def _oa_block_time(L: int, dtype, lean: bool = False) -> float:
     return t * (2.2 if dtype.kind == "c" else 1.0)
 
 
-def oa_block_size(k: int, out_len: int, *, dtype, inner: int = 1, threads: int = 1,
-                  lean: bool = False) -> int:
+def oa_block_size(k: int, out_len: int, *, dtype, inner: int = 1, lean: bool = False) -> int:
     """FFT length along the blocked axis that minimises :func:`oa_cost` (cached).
 
     Candidates are FFTW-friendly lengths from about ``2 k`` up to
-    :data:`OA_MAX_BLOCK` (or the whole output, if smaller).
+    :data:`OA_MAX_BLOCK` (or the whole output, if smaller). The thread count
+    does not enter: the block engines split their blocks over threads, each
+    transformed on one, so the best length is one thread's, and the result
+    is the same bits whatever ``workers`` is.
     """
-    return _oa_block_size(int(k), int(out_len), np.dtype(dtype), int(inner), int(threads),
-                          bool(lean))
+    return _oa_block_size(int(k), int(out_len), np.dtype(dtype), int(inner), bool(lean))
 
 
 @functools.lru_cache(maxsize=1024)
-def _oa_block_size(k: int, out_len: int, dtype, inner: int, threads: int,
-                   lean: bool = False) -> int:
+def _oa_block_size(k: int, out_len: int, dtype, inner: int, lean: bool = False) -> int:
     """FFT length along the blocked axis that minimises :func:`oa_cost`.
 
     Candidates are FFTW-friendly lengths from about ``2 k`` up to
@@ -493,7 +509,7 @@ def _oa_block_size(k: int, out_len: int, dtype, inner: int, threads: int,
             break
         m = max(int(L * 1.25), L + 1)
     for L in sorted(cands):
-        c = oa_cost(k, L, out_len, dtype, inner, threads, lean=lean)
+        c = oa_cost(k, L, out_len, dtype, inner, lean=lean)
         if c < best_cost:
             best, best_cost = L, c
     return best

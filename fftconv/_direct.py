@@ -84,7 +84,7 @@ def valid_correlate(x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def convolve_window(
-    x: np.ndarray, h: np.ndarray, windows: Sequence[tuple[int, int]]
+    x: np.ndarray, h: np.ndarray, windows: Sequence[tuple[int, int]], *, threads: int = 1
 ) -> np.ndarray:
     """Direct linear convolution of ``x`` and ``h`` restricted to ``windows``.
 
@@ -94,6 +94,9 @@ def convolve_window(
         Inputs of the same dimensionality (every axis is convolved).
     windows : sequence of (start, stop)
         Full-convolution index range per axis.
+    threads : int
+        Threads the compiled 1-D and 2-D loops may split their output over
+        (the same bits whatever the count; the other paths run on one).
 
     Returns
     -------
@@ -105,7 +108,7 @@ def convolve_window(
     if x.ndim == 1:
         (start, stop), = windows
         n, k = x.shape[0], h.shape[0]
-        out = (compiled_window(x, h, start, stop)
+        out = (compiled_window(x, h, start, stop, threads=threads)
                if uses_compiled(n, k, np.result_type(x.dtype, h.dtype)) else None)
         if out is not None:
             return out
@@ -117,7 +120,7 @@ def convolve_window(
             return np.convolve(x, h, mode="same")
         return np.convolve(x, h, mode="full")[start:stop].copy()
     if x.ndim == 2:
-        out = compiled_window_2d(x, h, windows)
+        out = compiled_window_2d(x, h, windows, threads=threads)
         if out is not None:
             return out
     flipped = h[(slice(None, None, -1),) * h.ndim]

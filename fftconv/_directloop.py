@@ -15,9 +15,12 @@ small convolution.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
+
+from . import _parallel
 
 try:
     from . import _cdirect
@@ -37,6 +40,8 @@ ISA = getattr(_cdirect, "ISA", None)
 #: (:func:`fftconv.calibrate`) replaces this with the machine's own measurement.
 ISA_FACTOR = {"x86-64-v4": 1.0, "x86-64-v3": 1.3, "x86-64": 1.85, "baseline": 1.85}
 _CODES = {np.dtype(np.float64): "d", np.dtype(np.float32): "f"}
+#: Outputs per tile of the compiled loop (``DEFINE_KERNEL`` in _cdirect.c).
+_TILE = {"d": 32, "f": 64}
 
 
 def uses_compiled(n: int, k: int, dtype) -> bool:
@@ -78,12 +83,15 @@ def plain_sum(x: np.ndarray, h: np.ndarray) -> bool:
             and uses_compiled_2d(x.shape, h.shape, np.result_type(x, h)))
 
 
-def compiled_window_2d(x: np.ndarray, h: np.ndarray, windows) -> np.ndarray | None:
+def compiled_window_2d(x: np.ndarray, h: np.ndarray, windows, *,
+                       threads: int = 1) -> np.ndarray | None:
     """The 2-D window ``[(start0, stop0), (start1, stop1)]`` of the full convolution, or None.
 
     None where the loop does not apply (see :func:`uses_compiled_2d`; the
     larger input is the image). Integer and bool inputs are cast to the
-    result dtype.
+    result dtype. ``threads`` > 1 splits the rows over threads where the work
+    is worth it (:mod:`fftconv._parallel`): each row is computed alone, so the
+    result is the same bits.
     """
     if x.size < h.size:
         x, h = h, x
@@ -94,18 +102,39 @@ def compiled_window_2d(x: np.ndarray, h: np.ndarray, windows) -> np.ndarray | No
     x, h = _ready(x, dtype), _ready(h, dtype)
     (s0, e0), (s1, e1) = windows
     y = np.empty((e0 - s0, e1 - s1), dtype)
-    if y.size:
-        _cdirect.convolve2d(_CODES[dtype], x, h, y, x.shape[1], h.shape[1], e1 - s1, s0, s1)
+    if not y.size:
+        return y
+    code, n1, k1, m1 = _CODES[dtype], x.shape[1], h.shape[1], e1 - s1
+    parts = _threads_for(threads, lambda: _costs().direct_loop_time_2d(
+        x.shape, h.shape, windows, dtype))
+    _parallel.run([functools.partial(_cdirect.convolve2d, code, x, h, y[a:b], n1, k1, m1,
+                                     s0 + a, s1)
+                   for a, b in _parallel.chunks(e0 - s0, parts)])
     return y
 
 
-def compiled_window(x: np.ndarray, h: np.ndarray, start: int, stop: int) -> np.ndarray | None:
+def _costs():
+    from . import _costs  # the cost model imports this module
+
+    return _costs
+
+
+def _threads_for(threads: int, seconds) -> int:
+    """Threads to split a loop over: ``seconds()`` (predicted on one) is asked only if > 1."""
+    return 1 if threads <= 1 else _parallel.useful_threads(threads, seconds())
+
+
+def compiled_window(x: np.ndarray, h: np.ndarray, start: int, stop: int, *,
+                    threads: int = 1) -> np.ndarray | None:
     """``[start, stop)`` of the full 1-D convolution by the compiled loop, or None.
 
     None where the loop does not apply (no compiled module, a result dtype
     other than float32/float64); integer and bool inputs are cast to the
     result dtype, as numpy.convolve does. ``len(x) >= len(h) >= 1`` and
     ``0 <= start <= stop <= len(x) + len(h) - 1`` are the caller's.
+    ``threads`` > 1 splits the output over threads where the work is worth
+    it; the chunks start on the loop's own tile boundaries, so the result is
+    the same bits.
     """
     if _cdirect is None or x.dtype.kind not in "biuf" or h.dtype.kind not in "biuf":
         return None
@@ -114,15 +143,22 @@ def compiled_window(x: np.ndarray, h: np.ndarray, start: int, stop: int) -> np.n
     if code is None:
         return None
     y = np.empty(stop - start, dtype)
-    _cdirect.convolve(code, _ready(x, dtype), _ready(h, dtype), y, start)
+    x, h = _ready(x, dtype), _ready(h, dtype)
+    parts = _threads_for(threads, lambda: _costs().direct_loop_time(stop - start, h.size, dtype))
+    # the loop runs tiles of _TILE outputs from max(start, k - 1) on: cut there
+    first = max(start, h.size - 1) - start
+    _parallel.run([functools.partial(_cdirect.convolve, code, x, h, y[a:b], start + a)
+                   for a, b in _parallel.chunks(stop - start, parts, align=_TILE[code],
+                                                first=first)])
     return y
 
 
-def np_convolve(in1: np.ndarray, in2: np.ndarray, mode: str) -> np.ndarray:
+def np_convolve(in1: np.ndarray, in2: np.ndarray, mode: str, *, threads: int = 1) -> np.ndarray:
     """``numpy.convolve(in1, in2, mode)`` for 1-D ndarrays, on the compiled loop where it applies.
 
     Mode ``'same'`` needs ``len(in1) >= len(in2)`` (numpy and scipy centre
-    differently otherwise); both inputs must be non-empty.
+    differently otherwise); both inputs must be non-empty. ``threads``: see
+    :func:`compiled_window`.
 
     Examples
     --------
@@ -143,5 +179,5 @@ def np_convolve(in1: np.ndarray, in2: np.ndarray, mode: str) -> np.ndarray:
         start, stop = lo - 1, hi
     out = None
     if uses_compiled(n, k, np.result_type(in1.dtype, in2.dtype)):
-        out = compiled_window(x, h, start, stop)
+        out = compiled_window(x, h, start, stop, threads=threads)
     return np.convolve(in1, in2, mode) if out is None else out

@@ -169,7 +169,7 @@ def _run(method: str, a1, a2, axes, windows, *, work, workers, params=None):
         mod = _modules[method] = importlib.import_module(f"fftconv.{_strategy.METHODS[method]}")
     params = dict(params or {})
     if method == "direct":
-        return mod.convolve_window(a1, a2, windows)
+        return mod.convolve_window(a1, a2, windows, threads=resolve_workers(workers))
     if method == "oa":
         params.pop("fshape", None)
     nd, axes = a1.ndim, list(axes)
@@ -247,7 +247,7 @@ def _small_1d(in1: np.ndarray, in2: np.ndarray, mode, method,
         if _strategy.choose(s1, s2, [0], windows, dtype=np.result_type(in1.dtype, in2.dtype),
                             threads=threads).method != "direct":
             return None
-    return np_convolve(in1, in2, mode)
+    return np_convolve(in1, in2, mode, threads=threads)
 
 
 #: Decisions for small float problems ``method='auto'`` has seen (output size up to

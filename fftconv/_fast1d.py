@@ -27,12 +27,13 @@ bounded pool (:data:`MAX_JOB_BYTES`), like the plans of :mod:`fftconv._plans`.
 from __future__ import annotations
 
 import cmath
+import functools
 import threading
 from collections import OrderedDict
 
 import numpy as np
 
-from . import _measure, _plans, _strategy
+from . import _measure, _parallel, _plans, _strategy
 from ._config import get_planner, resolve_workers
 from ._directloop import np_convolve
 
@@ -160,9 +161,13 @@ class _OAJob:
     offsets, other dtypes, strides) are first copied into an aligned
     *shadow*. After each call the plan points back at the template: the job
     never keeps the caller's array alive.
+
+    ``parts`` > 1 splits the batches into that many contiguous groups, each
+    with its own buffers and one-thread plans, run on threads of their own
+    (:mod:`fftconv._parallel`): every block is transformed as on one thread.
     """
 
-    def __init__(self, n, k, L, window, dtype, threads, planner):
+    def __init__(self, n, k, L, window, dtype, parts, planner):
         # the longer input streams, the shorter is the kernel (convolution commutes)
         self.swap = k > n
         n, k = (k, n) if self.swap else (n, k)
@@ -178,38 +183,40 @@ class _OAJob:
         batch = max(1, min(nblk, BATCH_ELEMENTS // L))
         m, cdt = _spectrum(dtype, L)
         self.kbuf, self.H = _aligned(L, dtype), _aligned(m, cdt)
-        self.fk = _fftw(self.kbuf, self.H, (0,), False, threads, planner)
-        S, R = _aligned((batch, m), cdt), _aligned((batch, L), dtype)
-        # a template 16 (not 32 or 64) bytes aligned: the plans then take any 16-byte view
-        tmpl = _aligned(batch * L + 64, dtype)[self.unit:]
-        self.batches = []  # (start, edge copy or None, spectrum, result, plans, j0, nb)
-        self.release = []  # (forward plan, template rows, spectrum): see run()
-        plans, nbytes = {}, 0
-        for j0 in range(0, nblk, batch):
-            nb = min(batch, nblk - j0)
-            if nb not in plans:
-                rows = self._rows(tmpl, 0, nb)
-                plans[nb] = (_fftw(rows, S[:nb], (1,), False, threads, planner),
-                             _fftw(S[:nb], R[:nb], (1,), True, threads, planner))
-                self.release.append((plans[nb][0], rows, S[:nb]))
-            lo = off + j0 * step
-            hi = lo + (nb - 1) * step + L
-            edge = None
-            if lo < 0 or hi > n:  # a zero-padded copy of the span: sig[lo:hi]
-                ebuf = _aligned((nb - 1) * step + L + self.unit, dtype)[self.unit:]
-                d0, d1 = max(0, -lo), max(min(hi, n) - lo, max(0, -lo))
-                edge = (ebuf, self._rows(ebuf, 0, nb), d0, d1, d0 + lo, d1 + lo)
-                nbytes += ebuf.nbytes
-            self.batches.append((lo, edge, S[:nb], R[:nb], *plans[nb], j0, nb))
-        for b in self.batches:  # measuring planners scribble on the buffers
-            if b[1] is not None:
-                b[1][0][:] = 0
+        self.fk = _fftw(self.kbuf, self.H, (0,), False, 1, planner)
+        starts = range(0, nblk, batch)
+        self.groups = []  # per thread: its batches, and (forward plan, template rows, spectrum)
+        nbytes = 0
+        for g0, g1 in _parallel.chunks(len(starts), max(1, parts)):
+            S, R = _aligned((batch, m), cdt), _aligned((batch, L), dtype)
+            # a template 16 (not 32 or 64) bytes aligned: the plans then take any 16-byte view
+            tmpl = _aligned(batch * L + 64, dtype)[self.unit:]
+            batches, release, plans = [], [], {}
+            for j0 in starts[g0:g1]:
+                nb = min(batch, nblk - j0)
+                if nb not in plans:
+                    rows = self._rows(tmpl, 0, nb)
+                    plans[nb] = (_fftw(rows, S[:nb], (1,), False, 1, planner),
+                                 _fftw(S[:nb], R[:nb], (1,), True, 1, planner))
+                    release.append((plans[nb][0], rows, S[:nb]))
+                lo = off + j0 * step
+                hi = lo + (nb - 1) * step + L
+                edge = None
+                if lo < 0 or hi > n:  # a zero-padded copy of the span: sig[lo:hi]
+                    ebuf = _aligned((nb - 1) * step + L + self.unit, dtype)[self.unit:]
+                    d0, d1 = max(0, -lo), max(min(hi, n) - lo, max(0, -lo))
+                    edge = (ebuf, self._rows(ebuf, 0, nb), d0, d1, d0 + lo, d1 + lo)
+                    ebuf[:] = 0  # measuring planners scribble on the buffers
+                    nbytes += ebuf.nbytes
+                batches.append((lo, edge, S[:nb], R[:nb], *plans[nb], j0, nb))
+            self.groups.append((batches, release))
+            nbytes += S.nbytes + R.nbytes
         self.kbuf[:] = 0
         rtype = np.empty(0, dtype).real.dtype.type
         self.scale = rtype(1) / rtype(L)
         self.dtype = dtype
         self.shadow = None  # an aligned copy, for signals that cannot be read in place
-        self.nbytes = nbytes + S.nbytes + R.nbytes + 2 * self.kbuf.nbytes
+        self.nbytes = nbytes + 2 * self.kbuf.nbytes
 
     def _rows(self, arr, start, nb):
         item = arr.itemsize
@@ -234,8 +241,9 @@ class _OAJob:
                 return self._run(a, b)
         finally:
             # the plans must not keep the caller's array alive (or block its resize)
-            for fwd, rows, S in self.release:
-                fwd.update_arrays(rows, S)
+            for _, release in self.groups:
+                for fwd, rows, S in release:
+                    fwd.update_arrays(rows, S)
 
     def _run(self, a, b):
         if self.swap:
@@ -243,27 +251,33 @@ class _OAJob:
         a = self._readable(a)
         np.multiply(b, self.scale, out=self.kbuf[:self.k])
         self.fk.execute()
-        H, step, k, nout = self.H, self.step, self.k, self.nout
-        out = np.empty(nout, self.dtype)
-        for lo, edge, S, R, fwd, inv, j0, nb in self.batches:
-            if edge is None:
-                rows = self._rows(a, lo, nb)
-            else:
-                ebuf, rows, d0, d1, s0, s1 = edge
-                ebuf[d0:d1] = a[s0:s1]
-            fwd.update_arrays(rows, S)  # one plan reads every batch in place
-            fwd.execute()
-            np.multiply(S, H, out=S)
-            inv.execute()
-            o0 = j0 * step
-            full = min(nb, (nout - o0) // step)
-            if full:
-                out[o0:o0 + full * step].reshape(full, step)[...] = R[:full, k - 1:k - 1 + step]
-            if full < nb:  # the short last block
-                rest = nout - o0 - full * step
-                out[o0 + full * step:] = R[full, k - 1:k - 1 + rest]
-        check = np.add.reduce(out[::step])
+        out = np.empty(self.nout, self.dtype)
+        _parallel.run([functools.partial(self._run_group, batches, a, out)
+                       for batches, _ in self.groups])
+        check = np.add.reduce(out[::self.step])
         return out if cmath.isfinite(check) else None
+
+    def _run_group(self, batches, a, out):
+        H, step, k, nout = self.H, self.step, self.k, self.nout
+        with np.errstate(all="ignore"):  # (per thread) non-finite inputs: see _run
+            for lo, edge, S, R, fwd, inv, j0, nb in batches:
+                if edge is None:
+                    rows = self._rows(a, lo, nb)
+                else:
+                    ebuf, rows, d0, d1, s0, s1 = edge
+                    ebuf[d0:d1] = a[s0:s1]
+                fwd.update_arrays(rows, S)  # one plan reads every batch in place
+                fwd.execute()
+                np.multiply(S, H, out=S)
+                inv.execute()
+                o0 = j0 * step
+                full = min(nb, (nout - o0) // step)
+                if full:
+                    out[o0:o0 + full * step].reshape(full, step)[...] = \
+                        R[:full, k - 1:k - 1 + step]
+                if full < nb:  # the short last block
+                    rest = nout - o0 - full * step
+                    out[o0 + full * step:] = R[full, k - 1:k - 1 + rest]
 
 
 def _job(key):
@@ -320,16 +334,19 @@ def _decide(n, k, mode, dtype, threads, planner, method, block):
         size = (p.candidates.get("fft") or {}).get("fshape", [None])[0] or \
             _strategy.lean_fft_len(n, k, window, dtype=dtype, threads=threads)
         cls = _FFTJob
+        if threads > 1 and size < _plans.THREADS_MIN_SIZE:
+            threads = 1  # thread start-up costs more than it saves on small transforms
     elif engine == "oa":
         size = (p.candidates.get("oa") or {}).get("block") or _strategy.oa_block_size(
-            min(n, k), window[1] - window[0], dtype=dtype, threads=threads, lean=True)
+            min(n, k), window[1] - window[0], dtype=dtype, lean=True)
         if block is not None:
             size = int(block)
         cls = _OAJob
+        # threads run groups of blocks, each transforming on one (fftconv._parallel)
+        threads = _parallel.useful_threads(threads, _strategy.oa_cost(
+            min(n, k), size, window[1] - window[0], dtype, lean=True))
     else:
         return None
-    if threads > 1 and size < _plans.THREADS_MIN_SIZE:
-        threads = 1  # thread start-up costs more than it saves on small transforms
     args = (n, k, size, window, dtype, threads, planner)
     return cls, (engine, *args[:4], dtype.char, threads, planner), args
 
@@ -368,7 +385,7 @@ def convolve(in1: np.ndarray, in2: np.ndarray, mode: str, method: str = "auto",
             if len(_strategy.DIRECT_1D) > 4096:
                 _strategy.DIRECT_1D.clear()
             _strategy.DIRECT_1D.add((n, k, mode, d1.char, d2.char))
-        return np_convolve(in1, in2, mode)
+        return np_convolve(in1, in2, mode, threads=threads)
     cls, jkey, args = dec
     job = _job(jkey)
     if job is None:

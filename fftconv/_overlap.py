@@ -25,12 +25,14 @@ transform (batched 2-D transforms measured slower under FFTW_ESTIMATE).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 from collections.abc import Sequence
 
 import numpy as np
 
+from . import _parallel
 from ._nonfinite import all_finite
 from ._plans import acquire, copy_padded, fftw_available
 
@@ -108,7 +110,7 @@ def convolve_window(
         inner = math.prod(oshape.values()) * math.prod(
             max(sig.shape[a], ker.shape[a]) for a in range(sig.ndim) if a not in axes
         )
-        block = oa_block_size(k, stop - start, dtype=work_dtype, inner=inner, threads=workers)
+        block = oa_block_size(k, stop - start, dtype=work_dtype, inner=inner)
     L = int(block)
     if L < k:
         raise ValueError(f"block={L} is shorter than the kernel ({k} samples along axis {axis})")
@@ -116,7 +118,6 @@ def convolve_window(
 
     sig_shape, ker_shape, bshape, out, (fwd, inv), scale = _setup(
         sig, ker, {axis: L, **oshape}, windows, work_dtype)
-    kw = {"threads": workers, "planner": planner}
     crop = [slice(s, e) for s, e in windows]
     crop[axis] = slice(k - 1, L)
     bcrop = (slice(None), *crop)
@@ -131,50 +132,69 @@ def convolve_window(
     nbatch = -(-nblk // max(1, min(nblk, BATCH_ELEMENTS // max(per_block, 1))))
     batch = -(-nblk // nbatch)
     baxes = [a + 1 for a in axes]
-    with (
-        acquire(fwd, ker_shape, work_dtype, axes, **kw) as pk,
-        acquire(fwd, (batch, *sig_shape), work_dtype, baxes, **kw) as ps,
-        acquire(inv, (batch, *bshape), work_dtype, baxes, **kw) as pi,
-    ):
+    # workers > 1: contiguous runs of batches on threads of their own, each with
+    # its own one-thread plans (fftconv._parallel); every block as on one thread
+    parts = 1
+    if workers > 1:
+        from ._strategy import oa_cost
+
+        inner = per_block // L
+        parts = _parallel.useful_threads(workers, oa_cost(k, L, stop - start, work_dtype, inner))
+    kw = {"threads": 1 if parts > 1 else workers, "planner": planner}
+
+    def run_batches(b_lo: int, b_hi: int) -> None:
+        with (
+            acquire(fwd, (batch, *sig_shape), work_dtype, baxes, **kw) as ps,
+            acquire(inv, (batch, *bshape), work_dtype, baxes, **kw) as pi,
+            np.errstate(all="ignore" if parts > 1 else None),  # as the caller's, per thread
+        ):
+            for b0 in range(b_lo * batch, min(b_hi * batch, nblk), batch):
+                _batch(b0, ps, pi)
+
+    def _batch(b0, ps, pi) -> None:
+        o0 = starts[b0]
+        nb = min(batch, nblk - b0)
+        lo = o0 - k + 1  # first input sample of the batch
+        hi = lo + (nb - 1) * step + L  # one past its last
+        if lo >= 0 and hi <= n:
+            base, base_strides = _take(sig, axis, lo, lo + 1), sig.strides
+        else:  # the span, zero-padded where it lies outside the signal
+            span = list(sig.shape)
+            span[axis] = hi - lo
+            base = np.zeros(span, dtype=work_dtype)
+            s_lo, s_hi = max(lo, 0), min(hi, n)
+            if s_hi > s_lo:
+                _take(base, axis, s_lo - lo, s_hi - lo)[...] = _take(sig, axis, s_lo, s_hi)
+            base_strides = base.strides
+        shape = (nb, *sig.shape[:axis], L, *sig.shape[axis + 1:])
+        strides = (step * base_strides[axis], *base_strides)
+        src = np.lib.stride_tricks.as_strided(base, shape=shape, strides=strides,
+                                              writeable=False)
+        copy_padded(ps.input_array[:nb], src)
+        if nb < batch:  # spare rows: zeros (uninitialised memory may hold NaN/denormals)
+            ps.input_array[nb:] = 0
+        ps.execute()
+        np.multiply(ps.output_array, H, out=pi.input_array)
+        pi.execute()
+        res = pi.output_array[bcrop]
+        a = o0 - start
+        whole = min(nb, (stop - o0) // step)  # blocks whose `step` outputs all count
+        if whole:
+            slab = _take(out, axis, a, a + whole * step)
+            split = slab.reshape(*slab.shape[:axis], whole, step, *slab.shape[axis + 1:])
+            np.moveaxis(split, axis, 0)[...] = res[:whole]
+        if whole < nb:  # the short last block
+            rest = stop - o0 - whole * step
+            _take(out, axis, a + whole * step, stop - start)[...] = _take(
+                res[whole], axis, 0, rest)
+
+    with acquire(fwd, ker_shape, work_dtype, axes, **kw) as pk:
         copy_padded(pk.input_array, ker, scale=scale)
         pk.execute()
         H = pk.output_array  # held until the end: no copy of the spectrum needed
-        for b0 in range(0, nblk, batch):
-            o0 = starts[b0]
-            nb = min(batch, nblk - b0)
-            lo = o0 - k + 1  # first input sample of the batch
-            hi = lo + (nb - 1) * step + L  # one past its last
-            if lo >= 0 and hi <= n:
-                base, base_strides = _take(sig, axis, lo, lo + 1), sig.strides
-            else:  # the span, zero-padded where it lies outside the signal
-                span = list(sig.shape)
-                span[axis] = hi - lo
-                base = np.zeros(span, dtype=work_dtype)
-                s_lo, s_hi = max(lo, 0), min(hi, n)
-                if s_hi > s_lo:
-                    _take(base, axis, s_lo - lo, s_hi - lo)[...] = _take(sig, axis, s_lo, s_hi)
-                base_strides = base.strides
-            shape = (nb, *sig.shape[:axis], L, *sig.shape[axis + 1:])
-            strides = (step * base_strides[axis], *base_strides)
-            src = np.lib.stride_tricks.as_strided(base, shape=shape, strides=strides,
-                                                  writeable=False)
-            copy_padded(ps.input_array[:nb], src)
-            if nb < batch:  # spare rows: zeros (uninitialised memory may hold NaN/denormals)
-                ps.input_array[nb:] = 0
-            ps.execute()
-            np.multiply(ps.output_array, H, out=pi.input_array)
-            pi.execute()
-            res = pi.output_array[bcrop]
-            a = o0 - start
-            whole = min(nb, (stop - o0) // step)  # blocks whose `step` outputs all count
-            if whole:
-                slab = _take(out, axis, a, a + whole * step)
-                split = slab.reshape(*slab.shape[:axis], whole, step, *slab.shape[axis + 1:])
-                np.moveaxis(split, axis, 0)[...] = res[:whole]
-            if whole < nb:  # the short last block
-                rest = stop - o0 - whole * step
-                _take(out, axis, a + whole * step, stop - start)[...] = _take(
-                    res[whole], axis, 0, rest)
+        nb_total = -(-nblk // batch)
+        _parallel.run([functools.partial(run_batches, lo, hi)
+                       for lo, hi in _parallel.chunks(nb_total, parts)])
     if detect_nonfinite and not all_finite(out):
         return None  # overflow: the caller's careful path, as after the strips' own check
     return out

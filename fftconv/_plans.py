@@ -26,6 +26,8 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 import scipy.fft
 
+from ._parallel import THREADS_MIN_SIZE  # transforms smaller than this: one thread
+
 try:  # pragma: no cover - exercised through both branches in tests
     import pyfftw
 
@@ -41,10 +43,6 @@ __all__ = ["acquire", "fftw_available", "clear_cache", "cache_info", "MAX_CACHED
 
 #: Upper bound on the bytes held by idle cached plans (their buffers).
 MAX_CACHED_BYTES = 512 * 2**20
-#: Transforms smaller than this (elements) always run on one thread: on the
-#: 2-core development VM, 2 FFTW threads were 10x slower for overlap-save blocks
-#: of a few thousand points and 5x slower for a 131072-point transform.
-THREADS_MIN_SIZE = 2**20
 #: Upper bound on the number of idle cached plans.
 MAX_CACHED_PLANS = 64
 
@@ -118,6 +116,8 @@ def _new_plan(kind, shape, dtype, axes, threads, planner, timelimit):
     """Create a plan. ``shape`` is the *real-space* (padded) shape."""
     dtype = np.dtype(dtype)
     shape = tuple(shape)
+    if threads > 1 and math.prod(shape) < THREADS_MIN_SIZE:
+        threads = 1  # see THREADS_MIN_SIZE
     if kind in ("rfft", "irfft"):
         rdtype, cdtype = dtype, _complex_of(dtype)
         cshape = list(shape)

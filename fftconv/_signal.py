@@ -76,8 +76,12 @@ def convolve(in1, in2, mode: str = "full", method: str = "auto", *,
         along the long axis (low memory). ``'auto'`` (default): the engine
         the cost model predicts fastest (see :func:`plan`).
     workers : int, optional
-        Threads for FFTW (keyword-only). Default: 1, or the value set with
-        :func:`set_workers`; ``-1`` means all cores.
+        Threads (keyword-only). Default: 1, or the value set with
+        :func:`set_workers`; ``-1`` means all cores. The overlap-save and
+        compiled direct engines split their output over the threads (the
+        result is the same, bit for bit, as on one thread); one large FFT
+        uses FFTW's threads from 2**20 points on. Calls with less than about
+        2 ms of work stay on one thread.
 
     Returns
     -------

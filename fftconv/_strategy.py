@@ -278,7 +278,7 @@ def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, thre
     pred: dict[str, float] = {}
     params: dict[str, dict] = {}
     if direct_ok:
-        pred["direct"] = direct_time(shape1, shape2, windows, dtype)
+        pred["direct"] = direct_time(shape1, shape2, windows, dtype, threads)
     lean = (len(shape1) == 1 and dtype.kind in "fc" and dtype.itemsize <= 16
             and max(shape1[0], shape2[0]) <= LEAN_MAX_SAMPLES)
     if fft_ok and axes and lean:
@@ -291,7 +291,7 @@ def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, thre
         params["fft"] = {"fshape": [P]}
         out_len = windows[0][1] - windows[0][0]
         if out_len + min(n, k) - 1 > 2 * min(n, k):
-            L = oa_block_size(min(n, k), out_len, dtype=dtype, threads=threads, lean=True)
+            L = oa_block_size(min(n, k), out_len, dtype=dtype, lean=True)
             pred["oa"] = oa_cost(min(n, k), L, out_len, dtype, 1, threads, lean=True)
             params["oa"] = {"axis": 0, "block": L}
     elif fft_ok and axes:
@@ -309,7 +309,7 @@ def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, thre
         inner *= math.prod(max(shape1[a], shape2[a]) for a in range(len(shape1))
                            if a not in axes)
         if out_len + k - 1 > 2 * k:
-            L = oa_block_size(k, out_len, dtype=dtype, inner=inner, threads=threads)
+            L = oa_block_size(k, out_len, dtype=dtype, inner=inner)
             pred["oa"] = oa_cost(k, L, out_len, dtype, inner, threads)
             params["oa"] = {"axis": axis, "block": L}
         tp = tile_plan(shape1, shape2, axes, windows, dtype=dtype, threads=threads)

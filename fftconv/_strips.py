@@ -21,11 +21,12 @@ written once) are cached per problem shape, like those of
 from __future__ import annotations
 
 import cmath
+import functools
 from collections.abc import Sequence
 
 import numpy as np
 
-from . import _fast1d
+from . import _fast1d, _parallel
 
 
 def circular_len(n: int, k: int, window: tuple[int, int]) -> int:
@@ -35,7 +36,15 @@ def circular_len(n: int, k: int, window: tuple[int, int]) -> int:
 
 
 class _StripJob:
-    def __init__(self, s_img, s_ker, windows, T0, P1, dtype, threads, planner):
+    """Plans and buffers for one problem shape.
+
+    ``parts`` > 1 splits the strips into that many contiguous groups, each
+    with its own buffers and one-thread plans, run on threads of their own
+    (:mod:`fftconv._parallel`): every strip is computed as on one thread. The
+    kernel's spectrum is computed once and shared.
+    """
+
+    def __init__(self, s_img, s_ker, windows, T0, P1, dtype, parts, planner):
         (n0, n1), (k0, k1) = s_img, s_ker
         (r0, r1), (c0, c1) = windows
         if T0 < k0:
@@ -48,17 +57,11 @@ class _StripJob:
         step = T0 - k0 + 1
         al = _fast1d._aligned
         fftw = _fast1d._fftw
-        self.x, self.S, self.K = al((T0, P1), dtype), al((T0, H), cdt), al((T0, H), cdt)
-        self.y = al((step, P1), dtype)
+        self.K = al((T0, H), cdt)
         self.kx, self.kS = al((k0, P1), dtype), al((k0, H), cdt)
-        self.rowf = fftw(self.x, self.S, (1,), False, threads, planner)
-        self.colf = fftw(self.S, self.S, (0,), False, threads, planner, destroy=True)
-        self.colb = fftw(self.S, self.S, (0,), True, threads, planner)
-        self.rowb = fftw(self.S[k0 - 1:k0 - 1 + step], self.y, (1,), True, threads, planner)
-        self.krow = fftw(self.kx, self.kS, (1,), False, threads, planner)
-        self.kcol = fftw(self.K, self.K, (0,), False, threads, planner, destroy=True)
-        self.x[:] = 0  # measuring planners scribble on the buffers
-        self.kx[:] = 0
+        self.krow = fftw(self.kx, self.kS, (1,), False, 1, planner)
+        self.kcol = fftw(self.K, self.K, (0,), False, 1, planner, destroy=True)
+        self.kx[:] = 0  # measuring planners scribble on the buffers
         # kernel column j goes to (j - c0) mod P1: the output starts at the window
         self.kcols = (np.arange(k1) - c0) % P1
         rtype = np.empty(0, dtype).real.dtype.type
@@ -67,12 +70,22 @@ class _StripJob:
         self.shape = (r1 - r0, c1 - c0)
         self.dtype = dtype
         # per strip: image rows read, buffer rows written, output rows
-        self.strips = []
+        strips = []
         for o in range(r0, r1, step):
             lo = o - k0 + 1
             s_lo, s_hi = max(lo, 0), max(min(lo + T0, n0), max(lo, 0))
-            self.strips.append((s_lo, s_hi, s_lo - lo, s_hi - lo, o - r0, min(step, r1 - o)))
-        self.nbytes = sum(a.nbytes for a in (self.x, self.S, self.K, self.y, self.kx, self.kS))
+            strips.append((s_lo, s_hi, s_lo - lo, s_hi - lo, o - r0, min(step, r1 - o)))
+        self.groups = []  # per thread: its strips, buffers and plans
+        self.nbytes = sum(a.nbytes for a in (self.K, self.kx, self.kS))
+        for g0, g1 in _parallel.chunks(len(strips), max(1, parts)):
+            x, S, y = al((T0, P1), dtype), al((T0, H), cdt), al((step, P1), dtype)
+            plans = (fftw(x, S, (1,), False, 1, planner),
+                     fftw(S, S, (0,), False, 1, planner, destroy=True),
+                     fftw(S, S, (0,), True, 1, planner),
+                     fftw(S[k0 - 1:k0 - 1 + step], y, (1,), True, 1, planner))
+            x[:] = 0
+            self.groups.append((strips[g0:g1], x, S, y, plans))
+            self.nbytes += x.nbytes + S.nbytes + y.nbytes
 
     def run(self, img: np.ndarray, ker: np.ndarray, detect: bool) -> np.ndarray | None:
         """The window; None if ``detect`` and an input holds NaN or infinity."""
@@ -86,25 +99,34 @@ class _StripJob:
         # the (0, 0) bins of the kernel and of each strip tell, at no cost.
         if detect and not cmath.isfinite(K[0, 0]):
             return None
-        x, S, y, n1, ncols = self.x, self.S, self.y, self.n1, self.ncols
         out = np.empty(self.shape, self.dtype)
+        seen: list[bool] = []  # a group that met a non-finite strip says so here
+        _parallel.run([functools.partial(self._run_group, g, img, out, detect, seen)
+                       for g in self.groups])
+        return None if seen else out
+
+    def _run_group(self, group, img, out, detect, seen) -> None:
+        strips, x, S, y, (rowf, colf, colb, rowb) = group
+        K, n1, ncols = self.K, self.n1, self.ncols
         dirty = (0, 0)  # buffer rows holding image data from the previous strip
-        for s_lo, s_hi, d_lo, d_hi, o, h in self.strips:
-            if dirty[0] < d_lo:
-                x[dirty[0]:d_lo] = 0
-            if dirty[1] > d_hi:
-                x[d_hi:dirty[1]] = 0
-            x[d_lo:d_hi, :n1] = img[s_lo:s_hi]
-            dirty = (d_lo, d_hi)
-            self.rowf.execute()
-            self.colf.execute()
-            if detect and not cmath.isfinite(S[0, 0]):
-                return None
-            np.multiply(S, K, out=S)
-            self.colb.execute()
-            self.rowb.execute()
-            out[o:o + h] = y[:h, :ncols]
-        return out
+        with np.errstate(all="ignore"):  # (per thread) non-finite inputs: detected below
+            for s_lo, s_hi, d_lo, d_hi, o, h in strips:
+                if dirty[0] < d_lo:
+                    x[dirty[0]:d_lo] = 0
+                if dirty[1] > d_hi:
+                    x[d_hi:dirty[1]] = 0
+                x[d_lo:d_hi, :n1] = img[s_lo:s_hi]
+                dirty = (d_lo, d_hi)
+                rowf.execute()
+                colf.execute()
+                if detect and (seen or not cmath.isfinite(S[0, 0])):
+                    seen.append(True)
+                    x[:] = 0  # the next call's strips start from zeros
+                    return
+                np.multiply(S, K, out=S)
+                colb.execute()
+                rowb.execute()
+                out[o:o + h] = y[:h, :ncols]
 
 
 def convolve_window(
@@ -131,11 +153,18 @@ def convolve_window(
     img, ker = (a1, a2) if a1.shape[0] >= a2.shape[0] else (a2, a1)
     work_dtype = np.dtype(work_dtype)
     T0, P1 = (int(v) for v in strips)
+    parts = 1
+    if workers > 1:  # groups of strips on threads of their own, if the work is worth it
+        from ._strategy import fft_time
+
+        nstrips = -(-(windows[0][1] - windows[0][0]) // max(T0 - ker.shape[0] + 1, 1))
+        parts = _parallel.useful_threads(
+            workers, nstrips * 2.5 * fft_time(T0 * P1, work_dtype))  # two transforms and more
     key = ("strips", img.shape, ker.shape, tuple(map(tuple, windows)), T0, P1,
-           work_dtype.char, workers, planner)
+           work_dtype.char, parts, planner)
     job = _fast1d._job(key)
     if job is None:
-        job = _StripJob(img.shape, ker.shape, windows, T0, P1, work_dtype, workers, planner)
+        job = _StripJob(img.shape, ker.shape, windows, T0, P1, work_dtype, parts, planner)
     try:
         with np.errstate(all="ignore"):
             return job.run(img, ker, detect_nonfinite)

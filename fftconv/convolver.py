@@ -279,7 +279,7 @@ class Convolver:
                 L = self._block_size(k, out_len, inner, real)
                 if self.method == "oa" or out_len + k - 1 > 2 * k:
                     pred["oa"] = (_strategy.oa_cost(k, L, out_len, self.work, inner,
-                                                    self.workers)
+                                                    self.workers, split=False)
                                   - _strategy.fft_time(L * inner, self.work, self.workers)
                                   - ns("call_overhead"))
                     params["oa"] = {"axis": axis, "block": L}
@@ -311,7 +311,8 @@ class Convolver:
         best, best_cost = None, math.inf
         while True:
             L = _fast_len(m, real=real, multiple=BLOCK_MULTIPLE)
-            cost = (_strategy.oa_cost(k, L, out_len, self.work, inner, self.workers)
+            cost = (_strategy.oa_cost(k, L, out_len, self.work, inner, self.workers,
+                                      split=False)
                     - _strategy.fft_time(L * inner, self.work, self.workers))
             if cost < best_cost:
                 best, best_cost = L, cost

@@ -1,0 +1,168 @@
+"""workers > 1: engines split their output over threads (fftconv._parallel).
+
+Each split engine must give *the same bits* as one thread (every block and
+every tile of the compiled loop is computed as on one thread) and match the
+naive reference. Small inputs reach the split paths here by lowering the
+work threshold and claiming four cores, so the tests also run on one core.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+from reference import assert_close, ref_convolve, tolerance
+
+import fftconv
+from fftconv import _fast1d, _parallel, _strategy
+
+
+@pytest.fixture
+def split_everything(monkeypatch):
+    """Split any work, over up to four threads; count the tasks of each split."""
+    monkeypatch.setattr(_parallel, "MIN_PARALLEL_SECONDS", 0.0)
+    monkeypatch.setattr(_parallel, "cores", lambda: 4)
+    calls: list[int] = []
+    real_run = _parallel.run
+
+    def counting_run(tasks):
+        calls.append(len(tasks))
+        return real_run(tasks)
+
+    monkeypatch.setattr(_parallel, "run", counting_run)
+    _strategy._reset()
+    _fast1d.forget()
+    yield calls
+    _strategy._reset()
+    _fast1d.forget()
+
+
+# --------------------------------------------------------------------- helpers
+
+
+@pytest.mark.parametrize("total,parts", [(10, 3), (1, 4), (7, 7), (100, 1), (5, 9), (0, 2)])
+def test_chunks_cover_the_range_in_order(total, parts):
+    cs = _parallel.chunks(total, parts)
+    assert [a for a, _ in cs[1:]] == [b for _, b in cs[:-1]]  # contiguous
+    assert (cs[0][0], cs[-1][1]) == (0, total) if total else cs == []
+    assert all(b > a for a, b in cs) and len(cs) <= parts
+
+
+@pytest.mark.parametrize("align,first", [(32, 0), (32, 30), (64, 5), (32, 1000)])
+def test_chunks_cut_on_the_alignment(align, first):
+    cs = _parallel.chunks(997, 3, align=align, first=first)
+    assert all((a - first) % align == 0 for a, _ in cs[1:])
+    assert (cs[0][0], cs[-1][1]) == (0, 997)
+
+
+def test_run_runs_every_task_and_reraises():
+    done = []
+
+    def fail():
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError, match="boom"):
+        _parallel.run([lambda: done.append(1), fail, lambda: done.append(3)])
+    assert sorted(done) == [1, 3]  # the others still ran to the end
+    _parallel.run([lambda: done.append(4)])
+    _parallel.run([])  # an empty output window: nothing to do
+    assert done[-1] == 4
+
+
+def test_small_work_stays_on_one_thread():
+    assert _parallel.useful_threads(8, 1e-5) == 1
+    assert _parallel.useful_threads(1, 10.0) == 1
+    assert _parallel.split_time(1e-5, 8) == 1e-5
+    big = 1.0
+    assert _parallel.split_time(big, 2) < big or _parallel.cores() == 1
+
+
+# --------------------------------------------------------------------- engines
+
+
+def _same_as_one_thread(x, h, mode="full", **kw):
+    one = fftconv.convolve(x, h, mode, workers=1, **kw)
+    many = fftconv.convolve(x, h, mode, workers=4, **kw)
+    assert many.dtype == one.dtype
+    np.testing.assert_array_equal(many, one)  # the same bits
+    return many
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+@pytest.mark.parametrize("n,k", [(5000, 31), (9001, 3), (3000, 200), (31, 5000)])
+def test_compiled_direct_loop_split(split_everything, make, dtype, mode, n, k):
+    x, h = make(n, dtype), make(k, dtype)
+    got = _same_as_one_thread(x, h, mode, method="direct")
+    if got.size >= 256:  # (shorter outputs are cut only on tile boundaries: one chunk)
+        assert max(split_everything) > 1
+    assert_close(got, ref_convolve(x, h, mode), tolerance(dtype, max(n, k), x, h))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex128"])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_lean_overlap_save_split(split_everything, make, dtype, mode):
+    x, h = make(100_000, dtype), make(301, dtype)  # several batches of blocks
+    got = _same_as_one_thread(x, h, mode, method="oa")
+    assert max(split_everything) > 1
+    assert_close(got, ref_convolve(x, h, mode), tolerance(dtype, 100_000, x, h))
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_general_overlap_save_split(split_everything, make, monkeypatch, mode):
+    # batched 1-D along the last axis: the general block engine (not the lean path)
+    x, h = make((3, 40_000)), make((1, 101))
+    got = _same_as_one_thread(x, h, mode, method="oa")
+    assert max(split_everything) > 1
+    assert_close(got, ref_convolve(x, h, mode), tolerance("float64", 40_000, x, h))
+
+
+def test_compiled_2d_loop_split(split_everything, make):
+    img, ker = make((90, 70), "float32"), make((5, 7), "float32")
+    for mode in ("full", "same", "valid"):
+        got = _same_as_one_thread(img, ker, mode, method="direct")
+        assert_close(got, ref_convolve(img, ker, mode), tolerance("float32", 90, img, ker))
+    assert max(split_everything) > 1
+
+
+def test_split_keeps_the_nonfinite_footprint_without_warnings(split_everything, make):
+    x, h = make(100_000), make(301)
+    x[7000] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning from a worker thread
+        got = fftconv.convolve(x, h, method="oa", workers=4)
+    assert np.isnan(got[7000:7301]).all()
+    assert np.isfinite(got[:7000]).all() and np.isfinite(got[7301:]).all()
+
+
+def test_threads_change_the_plan_only_where_splitting_pays():
+    # a second thread speeds the blocks up, never a one-thread FFT of 2**17 points
+    p1 = fftconv.plan(100_000, 3001)
+    p2 = fftconv.plan(100_000, 3001, workers=2)
+    assert p1.method == "oa"
+    assert p2.method == "oa" or _parallel.cores() == 1
+    assert p2.predicted["oa"] <= p1.predicted["oa"]
+    assert p2.predicted["fft"] == pytest.approx(p1.predicted["fft"])  # below THREADS_MIN_SIZE
+
+
+@pytest.mark.parametrize("windows", [[(0, 87), (0, 79)], [(3, 83), (4, 74)], [(7, 80), (9, 70)]])
+def test_strip_engine_split(split_everything, make, windows):
+    from fftconv import _strips
+
+    img, ker = make((80, 70)), make((8, 10))
+    kw = {"work_dtype": np.float64, "strips": (16, 96)}
+    one = _strips.convolve_window(img, ker, [0, 1], windows, workers=1, **kw)
+    for _ in range(2):  # a second call reuses the job's buffers
+        many = _strips.convolve_window(img, ker, [0, 1], windows, workers=4, **kw)
+        np.testing.assert_array_equal(many, one)
+    assert max(split_everything) > 1
+    (r0, r1), (c0, c1) = windows
+    want = ref_convolve(img, ker)[r0:r1, c0:c1]
+    assert_close(many, want, tolerance("float64", 96, img, ker))
+    bad = img.copy()
+    bad[40, 5] = np.inf
+    assert _strips.convolve_window(bad, ker, [0, 1], windows, workers=4,
+                                   detect_nonfinite=True, **kw) is None
+    np.testing.assert_array_equal(  # and the next call is clean again
+        _strips.convolve_window(img, ker, [0, 1], windows, workers=4, **kw), one)
