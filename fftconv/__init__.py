@@ -17,8 +17,8 @@ import importlib
 
 from ._calibration import calibrate
 from ._config import clear_cache, get_planner, get_workers, set_planner, set_workers
+from ._planning import choose_conv_method, plan
 from ._signal import (
-    choose_conv_method,
     convolve,
     convolve2d,
     correlate,
@@ -26,7 +26,6 @@ from ._signal import (
     correlation_lags,
     fftconvolve,
     oaconvolve,
-    plan,
 )
 from ._strategy import METHODS, ConvPlan
 

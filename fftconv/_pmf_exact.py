@@ -12,11 +12,15 @@ independent variables multiply the count polynomials and the denominators:
   substitution**: pack each polynomial into one Python int with enough bits
   per coefficient, multiply the two ints (gmpy2's GMP multiply when installed,
   never required), unpack.
+
+``counts_from(values)`` gives the counts and denominator of a PMF built with
+``exact=True`` from its probabilities.
 """
 
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 try:  # optional accelerator, never required
     import gmpy2 as _gmpy2
@@ -106,3 +110,31 @@ def reduce(counts, den):
     if g > 1:
         return [c // g for c in counts], den // g
     return list(counts), den
+
+
+def counts_from(values: list, *, normalize: bool) -> tuple[list[int], int]:
+    """Integer counts over a common denominator for exact probabilities, and their total.
+
+    ``values`` (ints, Fractions, floats: converted exactly) must be finite and
+    non-negative with a positive total, which must be 1 unless ``normalize``;
+    the counts are returned over their total (ValueError, naming ``probs``,
+    otherwise).
+    """
+    try:
+        fr = [Fraction(x) for x in values]
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise ValueError(f"probs must be finite rational numbers for exact=True: "
+                         f"{exc}") from None
+    bad = [i for i, f in enumerate(fr) if f < 0]
+    if bad:
+        raise ValueError(f"probs must be non-negative, got probs[{bad[0]}]="
+                         f"{fr[bad[0]]!r}")
+    den = math.lcm(*(f.denominator for f in fr))
+    counts = [f.numerator * (den // f.denominator) for f in fr]
+    total = sum(counts)
+    if total == 0:
+        raise ValueError("probs must have a positive total, got all zeros")
+    if total != den and not normalize:
+        raise ValueError(f"probs must sum to 1 for exact=True, got "
+                         f"{Fraction(total, den)!r}; pass normalize=True to rescale")
+    return counts, total

@@ -32,6 +32,10 @@ exception, entries proven below 1e-300 in very long sums). Engines per tilt:
 
 True zeros (values that no combination reaches) are found exactly by a
 boolean convolution power and stay exactly zero (``-inf`` in log space).
+
+:func:`log_probs` turns the probabilities a float PMF is built from into the
+log-probabilities it holds, summing them scaled by a power of two so that
+huge or tiny entries neither overflow nor underflow.
 """
 
 from __future__ import annotations
@@ -425,3 +429,37 @@ def convolve_powers(factors, *, method="auto"):
     m = out.max()
     total = float(np.sum(np.exp(out - m)))
     return out - (m + math.log(total))
+
+
+def log_probs(arr: np.ndarray, *, normalize: bool, tol: float) -> np.ndarray:
+    """The log-probabilities a float PMF holds for the probabilities ``arr``.
+
+    ``arr`` must be finite and non-negative with a positive total within
+    ``tol`` of 1, or any positive total with ``normalize`` (then divided by
+    it); ValueError, naming ``probs``, otherwise.
+    """
+    p = arr.astype(np.float64)
+    if not np.isfinite(p).all():
+        i = int(np.flatnonzero(~np.isfinite(p))[0])
+        raise ValueError(f"probs must be finite, got probs[{i}]={p[i]!r}")
+    if (p < 0).any():
+        i = int(np.flatnonzero(p < 0)[0])
+        raise ValueError(f"probs must be non-negative, got probs[{i}]={p[i]!r}")
+    pmax = float(p.max())
+    if pmax == 0:
+        raise ValueError("probs must have a positive total, got all zeros")
+    # sum p / 2**e (exact scaling by a power of two) so that huge or tiny
+    # entries neither overflow nor underflow the sum: log total = log s + e log 2
+    e = math.frexp(pmax)[1]
+    scaled = np.ldexp(p, -e)
+    s = math.fsum(scaled)
+    with np.errstate(over="ignore"):
+        total = float(np.ldexp(s, e))
+    if abs(total - 1) > tol and not normalize:
+        raise ValueError(f"probs must sum to 1 (within {tol:g}), got {total!r}; "
+                         "pass normalize=True to rescale")
+    with np.errstate(divide="ignore"):
+        # log of the scaled value (its rounding is relative to log(p / 2**e), not to
+        # the huge log(p)); entries the scaling underflows keep log p - log total
+        return np.where(scaled > 0, np.log(scaled) - math.log(s),
+                        np.log(p) - (math.log(s) + e * math.log(2)))

@@ -1,9 +1,11 @@
-"""Order statistics, mixtures and conditioning of lattice PMFs (float and exact).
+"""Order statistics, mixtures, conditioning and scaling of lattice PMFs (float and exact).
 
 Each function takes and returns the raw pieces ``(offset, values)`` where
 ``values`` is either a float64 array of log-probabilities (float mode) or a
 list of integer counts with a denominator (exact mode); the public wrappers in
-:mod:`fftconv.distributions` validate arguments and build the objects.
+:mod:`fftconv.distributions` validate arguments and build the objects
+(``mixture``, ``extreme``, ``given`` and ``scaled`` are handed the
+:class:`~fftconv.distributions.PMF` class and build them themselves).
 All sums here are of non-negative terms, so float results keep a small
 *relative* error on every entry.
 """
@@ -177,3 +179,20 @@ def given(PMF, x, predicate):
     if not np.isfinite(lp).any():
         raise ValueError("predicate has probability 0: nothing to condition on")
     return PMF._from_log(x._offset, lp - np.logaddexp.reduce(lp))
+
+
+def scaled(PMF, x, k: int):
+    """``k * x``: the variable times the integer ``k``, spread to ``k``-strided points."""
+    if k == 0:
+        return PMF._from_exact(0, [1], 1) if x.exact else PMF._from_log(0, np.zeros(1))
+    m = x._logp.size
+    top = x._offset + m - 1
+    off = k * (x._offset if k > 0 else top)
+    step = abs(k)
+    if x.exact:
+        c = [0] * ((m - 1) * step + 1)
+        c[::step] = x._counts if k > 0 else x._counts[::-1]
+        return PMF._from_exact(off, c, x._den)
+    lp = np.full((m - 1) * step + 1, -np.inf)
+    lp[::step] = x._logp if k > 0 else x._logp[::-1]
+    return PMF._from_log(off, lp)

@@ -2,9 +2,10 @@
 
 Every engine in :data:`METHODS` gets a predicted run time for a given problem
 from the cost model (:mod:`fftconv._costs`: measured data with provenance,
-and the formulas); ``method='auto'`` takes the cheapest, keeping the simpler
-engine unless another is predicted faster by a real margin (:data:`MARGIN`),
-and never one that does not fit in memory when another would.
+and the 1-D formulas; :mod:`fftconv._costs_nd`: the N-D formulas);
+``method='auto'`` takes the cheapest, keeping the simpler engine unless
+another is predicted faster by a real margin (:data:`MARGIN`), and never one
+that does not fit in memory when another would.
 
 :func:`plan` returns a :class:`ConvPlan` that explains the choice.
 """
@@ -31,22 +32,24 @@ from ._costs import (  # noqa: F401  (re-exported: the model's public face)
     _elem_ns,
     _fft_kind,
     _fft_time_cached,
-    _fft_time_nd,
-    _joint_sizes,
     _log_table,
     _ns,
     _oa_block_size,
     _oa_block_time,
     direct_time,
     fast_len16,
-    fft_sizes,
     fft_time,
     fft_time_1d,
-    fft_time_total,
     good_size,
     lean_fft_len,
     oa_block_size,
     oa_cost,
+)
+from ._costs_nd import (  # noqa: F401  (re-exported, as above)
+    _fft_time_nd,
+    _joint_sizes,
+    fft_sizes,
+    fft_time_total,
     strip_plan,
     tile_plan,
 )

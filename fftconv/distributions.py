@@ -100,51 +100,10 @@ class PMF:
         if arr.ndim != 1 or arr.size == 0:
             raise ValueError(f"probs must be a non-empty 1-D array, got shape {arr.shape}")
         if exact:
-            try:
-                fr = [Fraction(x) for x in arr.tolist()]
-            except (TypeError, ValueError, OverflowError) as exc:
-                raise ValueError(f"probs must be finite rational numbers for exact=True: "
-                                 f"{exc}") from None
-            bad = [i for i, f in enumerate(fr) if f < 0]
-            if bad:
-                raise ValueError(f"probs must be non-negative, got probs[{bad[0]}]="
-                                 f"{fr[bad[0]]!r}")
-            den = math.lcm(*(f.denominator for f in fr))
-            counts = [f.numerator * (den // f.denominator) for f in fr]
-            total = sum(counts)
-            if total == 0:
-                raise ValueError("probs must have a positive total, got all zeros")
-            if total != den and not normalize:
-                raise ValueError(f"probs must sum to 1 for exact=True, got "
-                                 f"{Fraction(total, den)!r}; pass normalize=True to rescale")
+            counts, total = _pmf_exact.counts_from(arr.tolist(), normalize=normalize)
             self._set_exact(offset, counts, total)
             return
-        p = arr.astype(np.float64)
-        if not np.isfinite(p).all():
-            i = int(np.flatnonzero(~np.isfinite(p))[0])
-            raise ValueError(f"probs must be finite, got probs[{i}]={p[i]!r}")
-        if (p < 0).any():
-            i = int(np.flatnonzero(p < 0)[0])
-            raise ValueError(f"probs must be non-negative, got probs[{i}]={p[i]!r}")
-        pmax = float(p.max())
-        if pmax == 0:
-            raise ValueError("probs must have a positive total, got all zeros")
-        # sum p / 2**e (exact scaling by a power of two) so that huge or tiny
-        # entries neither overflow nor underflow the sum: log total = log s + e log 2
-        e = math.frexp(pmax)[1]
-        scaled = np.ldexp(p, -e)
-        s = math.fsum(scaled)
-        with np.errstate(over="ignore"):
-            total = float(np.ldexp(s, e))
-        if abs(total - 1) > SUM_TOL and not normalize:
-            raise ValueError(f"probs must sum to 1 (within {SUM_TOL:g}), got {total!r}; "
-                             "pass normalize=True to rescale")
-        with np.errstate(divide="ignore"):
-            # log of the scaled value (its rounding is relative to log(p / 2**e), not to
-            # the huge log(p)); entries the scaling underflows keep log p - log total
-            lp = np.where(scaled > 0, np.log(scaled) - math.log(s),
-                          np.log(p) - (math.log(s) + e * math.log(2)))
-        self._set_log(offset, lp)
+        self._set_log(offset, _pmf_float.log_probs(arr, normalize=normalize, tol=SUM_TOL))
 
     # -- internal constructors ---------------------------------------------
     def _set_log(self, offset, logp):
@@ -316,19 +275,7 @@ class PMF:
         return PMF._from_log(self._offset + k, self._logp)
 
     def _scaled(self, k):
-        if k == 0:
-            return PMF._from_exact(0, [1], 1) if self.exact else PMF._from_log(0, np.zeros(1))
-        m = self._logp.size
-        top = self._offset + m - 1
-        off = k * (self._offset if k > 0 else top)
-        step = abs(k)
-        if self.exact:
-            c = [0] * ((m - 1) * step + 1)
-            c[::step] = self._counts if k > 0 else self._counts[::-1]
-            return PMF._from_exact(off, c, self._den)
-        lp = np.full((m - 1) * step + 1, -np.inf)
-        lp[::step] = self._logp if k > 0 else self._logp[::-1]
-        return PMF._from_log(off, lp)
+        return _pmf_ops.scaled(PMF, self, k)
 
     def nfold(self, n, *, method="auto"):
         """Distribution of the sum of ``n`` independent copies (same as ``n @ X``).
