@@ -22,6 +22,7 @@ import numpy as np
 import scipy.fft
 
 from ._costs import CONSTANTS, _elem_ns, _ns, fast_len16, fft_time, good_size
+from ._parallel import split_time
 
 
 def _len16(n: int) -> int:
@@ -106,6 +107,8 @@ def _fft_time_nd(shape, dtype, threads: int = 1) -> float:
 def strip_plan(shape1, shape2, windows, *, dtype, threads: int = 1):
     """Best strip engine set-up ``((T0, P1), seconds)`` for a 2-D problem (see ``_strips``).
 
+    The strip height is chosen for one thread; ``threads`` splits the strips.
+
     ``P1`` is the FFT-friendly circular row length the column window needs;
     ``T0`` the power-of-two strip height (at least ``2 K0``) with the least
     predicted time: per strip, ``T0`` forward and ``T0 - K0 + 1`` inverse row
@@ -142,7 +145,9 @@ def strip_plan(shape1, shape2, windows, *, dtype, threads: int = 1):
         T0 *= 2
     (T0, P1), cost = best
     kernel = k0 * fr + H * fft_time(T0, cdt, 1)
-    return (T0, P1), cost * CONSTANTS["strip_factor"] + kernel + _ns("call_overhead")
+    # threads > 1: groups of strips on threads of their own (fftconv._strips)
+    return (T0, P1), (split_time(cost * CONSTANTS["strip_factor"], threads) + kernel
+                      + _ns("call_overhead"))
 
 
 def tile_plan(shape1, shape2, axes, windows, *, dtype, threads: int = 1):

@@ -319,7 +319,7 @@ def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, thre
         if tp is not None and tp[1] < pred.get("oa", math.inf):
             pred["oa"], params["oa"] = tp[1], {"tiles": tp[0]}
         if (len(shape1) == 2 and tuple(axes) == (0, 1) and dtype.kind in "fc"
-                and dtype.itemsize <= 16 and threads == 1):
+                and dtype.itemsize <= 16):
             sp = strip_plan(shape1, shape2, windows, dtype=dtype, threads=threads)
             if sp[1] < pred.get("oa", math.inf):
                 pred["oa"], params["oa"] = sp[1], {"strips": sp[0]}

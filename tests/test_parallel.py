@@ -166,3 +166,11 @@ def test_strip_engine_split(split_everything, make, windows):
                                    detect_nonfinite=True, **kw) is None
     np.testing.assert_array_equal(  # and the next call is clean again
         _strips.convolve_window(img, ker, [0, 1], windows, workers=4, **kw), one)
+
+
+def test_strips_stay_the_choice_with_threads():
+    # the strip engine splits too, so a second thread no longer drives 2-D 'same' off it
+    p1 = fftconv.plan((1024, 1024), (101, 101), mode="same")
+    p2 = fftconv.plan((1024, 1024), (101, 101), mode="same", workers=2)
+    assert "strips" in p1.params
+    assert "strips" in p2.params and p2.params["strips"] == p1.params["strips"]
