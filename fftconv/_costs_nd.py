@@ -154,7 +154,9 @@ def tile_plan(shape1, shape2, axes, windows, *, dtype, threads: int = 1):
     """Best N-D tiling ``({axis: L}, seconds)`` over the two longest axes, or None.
 
     Tiles apply when one input is at least as large as the other on both tiled
-    axes; tile lengths are FFTW-friendly sizes from about ``2 K`` to 1024.
+    axes; tile lengths are FFTW-friendly sizes from about ``2 K`` to 1024,
+    chosen for one thread: ``threads`` > 1 splits the tiles over threads, each
+    transforming on one (``fftconv._overlap``).
     """
     dtype = np.dtype(dtype)
     real = dtype.kind != "c"
@@ -183,7 +185,7 @@ def tile_plan(shape1, shape2, axes, windows, *, dtype, threads: int = 1):
     best = None
     for (L0, n0), (L1, n1) in itertools.product(*options):
         n = L0 * L1 * inner
-        f = min(fft_time(n, dtype, threads), _fft_time_nd((L0, L1), dtype, threads) * inner)
+        f = min(fft_time(n, dtype), _fft_time_nd((L0, L1), dtype) * inner)
         # short tile axes that are not multiples of 16 (54, 36, 30: factors of 3)
         # measured 1.5-3x the ladder's rate in N-D transforms
         f *= CONSTANTS["tile_odd_axis"] ** ((L0 % 16 != 0) + (L1 % 16 != 0))
@@ -191,5 +193,8 @@ def tile_plan(shape1, shape2, axes, windows, *, dtype, threads: int = 1):
                * (1.0 if real else 2.0) + _ns("tile_overhead"))
         t = n0 * n1 * per + f + _ns("call_overhead")
         if best is None or t < best[1]:
-            best = ({cand_axes[0]: L0, cand_axes[1]: L1}, t)
-    return best
+            best = ({cand_axes[0]: L0, cand_axes[1]: L1}, t, n0 * n1 * per)
+    if best is None:
+        return None
+    tiles, t, work = best
+    return tiles, t - work + split_time(work, threads)

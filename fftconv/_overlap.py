@@ -257,7 +257,6 @@ def _convolve_tiles(a1, a2, axes, windows, tiles, *, work_dtype, workers, planne
 
     sig_shape, ker_shape, bshape, out, (fwd, inv), scale = _setup(
         sig, ker, {a: size[a] for a in axes}, windows, work_dtype)
-    kw = {"threads": workers, "planner": planner}
     # Per tiled axis, every tile origin's slices: input read, buffer written,
     # buffer margins to zero, result read and output written (computed once).
     plans = []
@@ -278,34 +277,51 @@ def _convolve_tiles(a1, a2, axes, windows, tiles, *, work_dtype, workers, planne
     # FFTW may use its input as scratch)
     pad = [(a, slice(sig.shape[a], size[a])) for a in others if sig.shape[a] < size[a]]
     nd = sig.ndim
-    with (
-        acquire(fwd, ker_shape, work_dtype, axes, **kw) as pk,
-        acquire(fwd, sig_shape, work_dtype, axes, **kw) as ps,
-        acquire(inv, bshape, work_dtype, axes, **kw) as pi,
-    ):
+    combos = list(itertools.product(*plans))
+    # workers > 1: contiguous runs of tiles on threads of their own, each with
+    # its own one-thread plans and buffers (fftconv._parallel)
+    parts = 1
+    if workers > 1:
+        from ._strategy import fft_time
+
+        parts = _parallel.useful_threads(
+            workers, len(combos) * 2.5 * fft_time(math.prod(bshape), work_dtype))
+    kw = {"threads": 1 if parts > 1 else workers, "planner": planner}
+
+    def run_tiles(t_lo: int, t_hi: int) -> None:
+        with (
+            acquire(fwd, sig_shape, work_dtype, axes, **kw) as ps,
+            acquire(inv, bshape, work_dtype, axes, **kw) as pi,
+            np.errstate(all="ignore" if parts > 1 else None),  # as the caller's, per thread
+        ):
+            buf, fout = ps.input_array, ps.output_array
+            iin, iout = pi.input_array, pi.output_array
+            src = [slice(None)] * nd
+            dst = [slice(0, sig.shape[a]) for a in range(nd)]
+            res = [slice(s, e) for s, e in windows]
+            put = [slice(None)] * nd
+            full = [slice(None)] * nd
+            for combo in combos[t_lo:t_hi]:
+                zeros = []
+                for a, (s_, d_, z_, r_, p_) in zip(tiled, combo):
+                    src[a], dst[a], res[a], put[a] = s_, d_, r_, p_
+                    for z in z_:
+                        zeros.append((a, z))
+                for a, z in (*zeros, *pad):
+                    full[a] = z
+                    buf[tuple(full)] = 0
+                    full[a] = slice(None)
+                buf[tuple(dst)] = sig[tuple(src)]
+                ps.execute()
+                np.multiply(fout, H, out=iin)
+                pi.execute()
+                out[tuple(put)] = iout[tuple(res)]
+
+    with acquire(fwd, ker_shape, work_dtype, axes, **kw) as pk:
         copy_padded(pk.input_array, ker, scale=scale)
         pk.execute()
         H = pk.output_array  # held until the end: no copy of the spectrum needed
-        buf, fout, iin, iout = ps.input_array, ps.output_array, pi.input_array, pi.output_array
-        src = [slice(None)] * nd
-        dst = [slice(0, sig.shape[a]) for a in range(nd)]
-        res = [slice(s, e) for s, e in windows]
-        put = [slice(None)] * nd
-        full = [slice(None)] * nd
-        for combo in itertools.product(*plans):
-            zeros = []
-            for a, (s_, d_, z_, r_, p_) in zip(tiled, combo):
-                src[a], dst[a], res[a], put[a] = s_, d_, r_, p_
-                for z in z_:
-                    zeros.append((a, z))
-            for a, z in (*zeros, *pad):
-                full[a] = z
-                buf[tuple(full)] = 0
-                full[a] = slice(None)
-            buf[tuple(dst)] = sig[tuple(src)]
-            ps.execute()
-            np.multiply(fout, H, out=iin)
-            pi.execute()
-            out[tuple(put)] = iout[tuple(res)]
+        _parallel.run([functools.partial(run_tiles, lo, hi)
+                       for lo, hi in _parallel.chunks(len(combos), parts)])
     return out
 

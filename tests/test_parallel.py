@@ -174,3 +174,29 @@ def test_strips_stay_the_choice_with_threads():
     p2 = fftconv.plan((1024, 1024), (101, 101), mode="same", workers=2)
     assert "strips" in p1.params
     assert "strips" in p2.params and p2.params["strips"] == p1.params["strips"]
+
+
+@pytest.mark.parametrize("mode", ["full", "same"])
+def test_tile_engine_split(split_everything, make, mode):
+    from fftconv import _overlap
+
+    x, h = make((60, 50, 4)), make((7, 9, 3))
+    s1, s2 = x.shape, h.shape
+    ref = ref_convolve(x, h, mode)
+    if mode == "full":
+        windows = [(0, a + b - 1) for a, b in zip(s1, s2)]
+    else:
+        windows = [((b - 1) // 2, (b - 1) // 2 + a) for a, b in zip(s1, s2)]
+    kw = {"work_dtype": np.float64, "tiles": {0: 32, 1: 32}}
+    one = _overlap.convolve_window(x, h, [0, 1, 2], windows, workers=1, **kw)
+    many = _overlap.convolve_window(x, h, [0, 1, 2], windows, workers=4, **kw)
+    np.testing.assert_array_equal(many, one)
+    assert max(split_everything) > 1
+    assert_close(many, ref, tolerance("float64", 64, x, h))
+
+
+def test_tiles_chosen_for_one_thread():
+    s1, s2, w = (300, 400, 20), (11, 11, 5), [(5, 305), (5, 405), (2, 22)]
+    t1 = _strategy.tile_plan(s1, s2, [0, 1, 2], w, dtype=np.float64)
+    t2 = _strategy.tile_plan(s1, s2, [0, 1, 2], w, dtype=np.float64, threads=2)
+    assert t1[0] == t2[0] and t2[1] <= t1[1]
