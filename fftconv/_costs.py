@@ -250,6 +250,8 @@ def direct_time(shape1, shape2, windows, dtype, threads: int = 1) -> float:
     macs = out * ksize
     dtype = np.dtype(dtype)
     cfac = 4.0 if dtype.kind == "c" else 1.0
+    if ksize < _directloop.SPLIT_MIN_TAPS:
+        threads = 1  # memory-bound: the loop stays on one thread
     if len(shape1) == 1 and _directloop.uses_compiled(shape1[0], shape2[0], dtype):
         return split_time(direct_loop_time(out, ksize, dtype), threads)
     if len(shape1) == 2 and _directloop.uses_compiled_2d(shape1, shape2, dtype):

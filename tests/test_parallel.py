@@ -15,13 +15,14 @@ import pytest
 from reference import assert_close, ref_convolve, tolerance
 
 import fftconv
-from fftconv import _fast1d, _parallel, _strategy
+from fftconv import _directloop, _fast1d, _parallel, _strategy
 
 
 @pytest.fixture
 def split_everything(monkeypatch):
     """Split any work, over up to four threads; count the tasks of each split."""
     monkeypatch.setattr(_parallel, "MIN_PARALLEL_SECONDS", 0.0)
+    monkeypatch.setattr(_directloop, "SPLIT_MIN_MACS", 0)
     monkeypatch.setattr(_parallel, "cores", lambda: 4)
     calls: list[int] = []
     real_run = _parallel.run
@@ -91,7 +92,7 @@ def _same_as_one_thread(x, h, mode="full", **kw):
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
-@pytest.mark.parametrize("n,k", [(5000, 31), (9001, 3), (3000, 200), (31, 5000)])
+@pytest.mark.parametrize("n,k", [(5000, 31), (9001, 7), (3000, 200), (31, 5000)])
 def test_compiled_direct_loop_split(split_everything, make, dtype, mode, n, k):
     x, h = make(n, dtype), make(k, dtype)
     got = _same_as_one_thread(x, h, mode, method="direct")
@@ -116,6 +117,13 @@ def test_general_overlap_save_split(split_everything, make, monkeypatch, mode):
     got = _same_as_one_thread(x, h, mode, method="oa")
     assert max(split_everything) > 1
     assert_close(got, ref_convolve(x, h, mode), tolerance("float64", 40_000, x, h))
+
+
+def test_short_kernels_stay_on_one_thread(split_everything, make):
+    # memory-bound: a second thread streams no faster
+    x, h = make(9001), make(3)
+    _same_as_one_thread(x, h, method="direct")
+    assert max(split_everything, default=1) == 1
 
 
 def test_compiled_2d_loop_split(split_everything, make):
