@@ -258,7 +258,7 @@ SMALL_ND_OUTPUT = 2**16
 
 
 def _decide(in1, in2, mode, method, workers, result_dtype, key):
-    """``((swap, windows, fax, method, params, cost), auto)`` for one convolve call.
+    """``((swap, windows, fax, method, params, cost, separable cost), auto)`` for one call.
 
     ``auto``: the model's own choice (no remembered ``measure=True`` winner),
     which the rank-1 shortcut may still beat. Small float decisions are
@@ -283,7 +283,8 @@ def _decide(in1, in2, mode, method, workers, result_dtype, key):
             method, params = measured, p.params if measured == p.method else None
         else:
             auto = True
-    decision = (swap, windows, fax, method, params, cost)
+    sep_cost = _separable_cost(in1, in2, windows, result_dtype, workers) if auto else math.inf
+    decision = (swap, windows, fax, method, params, cost, sep_cost)
     if (auto and result_dtype.kind in "fc" and result_dtype.itemsize <= 16
             and out_size <= SMALL_ND_OUTPUT):
         if len(_SMALL_ND) >= 4096:
@@ -320,13 +321,13 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
     seen = _SMALL_ND.get(key) if method == "auto" and not _measure._winners else None
     decision, auto = (seen, True) if seen is not None else _decide(
         in1, in2, mode, method, workers, result_dtype, key)
-    swap, windows, fax, method, params, cost = decision
+    swap, windows, fax, method, params, cost, sep_cost = decision
     if swap:
         in1, in2 = in2, in1
-    if auto:
-        sep = _separable(in1, in2, windows, result_dtype, workers)
-        if sep is not None and sep[0] * _strategy.MARGIN < cost:
-            method = "separable"
+    # the rank-1 shortcut: its cost depends on the shapes only (remembered with the
+    # decision), the kernel's values are checked only where it would win
+    if auto and sep_cost * _strategy.MARGIN < cost and rank1_factors(in2) is not None:
+        method = "separable"
     bad1 = bad2 = None
     if method == "oa" and params and "strips" in params and result_dtype.kind in "fc":
         # the strip engine spots NaN/inf for free (see _strips): no scan first
@@ -419,19 +420,40 @@ def rank1_factors(h: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return col.reshape(-1, 1), row.reshape(1, -1)
 
 
-def _separable(in1, in2, windows, result_dtype, workers):
-    """``(predicted seconds, thunk)`` for two 1-D passes with a rank-1 ``in2``, or None."""
-    if result_dtype.kind != "f" or in1.ndim != 2 or in2.size > in1.size:
-        return None
-    factors = rank1_factors(in2)
-    if factors is None:
-        return None
-    col, row = factors
+def _separable_plans(in1, in2, windows, result_dtype, workers):
+    """``(seconds, pass 1 plan, pass 2 plan)`` of two 1-D passes with a rank-1 ``in2``
+    of this shape, or None where they do not apply (shapes and dtypes only)."""
+    if (result_dtype.kind != "f" or in1.ndim != 2 or in2.ndim != 2 or in2.size > in1.size
+            or in2.dtype.kind != "f" or min(in2.shape) < 2 or in2.size < 9):
+        return None  # (rank1_factors' own conditions, and a kernel no larger than the image)
     w0, w1 = windows
     mid = (w0[1] - w0[0], in1.shape[1])
+    col = np.broadcast_to(np.zeros((), in2.dtype), (in2.shape[0], 1))
+    row = np.broadcast_to(np.zeros((), in2.dtype), (1, in2.shape[1]))
     p1 = _choose(in1, col, [0], [w0, (0, in1.shape[1])], result_dtype, workers)
     p2 = _choose(np.broadcast_to(np.zeros((), in1.dtype), mid), row, [1],
                  [(0, mid[0]), w1], result_dtype, workers)
+    # + transposing pass 1 in and out (its axis is not the last one)
+    transpose = 4 * in1.size * _strategy.CONSTANTS["copy_elem"] * 1e-9
+    return p1.predicted[p1.method] + p2.predicted[p2.method] + transpose, p1, p2
+
+
+def _separable_cost(in1, in2, windows, result_dtype, workers) -> float:
+    """Predicted seconds of the rank-1 shortcut for these shapes (inf where it cannot run)."""
+    sp = _separable_plans(in1, in2, windows, result_dtype, workers)
+    return math.inf if sp is None else sp[0]
+
+
+def _separable(in1, in2, windows, result_dtype, workers):
+    """``(predicted seconds, thunk)`` for two 1-D passes with a rank-1 ``in2``, or None."""
+    sp = _separable_plans(in1, in2, windows, result_dtype, workers)
+    factors = rank1_factors(in2) if sp is not None else None
+    if factors is None:
+        return None
+    cost, p1, p2 = sp
+    col, row = factors
+    w0, w1 = windows
+    mid = (w0[1] - w0[0], in1.shape[1])
 
     def run() -> np.ndarray:
         work = _work_dtype(in1.dtype, in2.dtype)
@@ -441,9 +463,7 @@ def _separable(in1, in2, windows, result_dtype, workers):
         return _run(p2.method, y, r, [1], [(0, mid[0]), w1], work=work, workers=workers,
                     params=p2.params)
 
-    # + transposing pass 1 in and out (its axis is not the last one)
-    transpose = 4 * in1.size * _strategy.CONSTANTS["copy_elem"] * 1e-9
-    return p1.predicted[p1.method] + p2.predicted[p2.method] + transpose, run
+    return cost, run
 
 
 def _choose(in1, in2, axes, windows, result_dtype, workers) -> _strategy.ConvPlan:

@@ -295,10 +295,25 @@ def test_separable_path_matches_scipy(mode, k, monkeypatch):
         return r
 
     monkeypatch.setattr(_dispatch, "_separable", spy)
+    # the two passes must win wherever the kernel is rank 1 (here the model may
+    # prefer strips: the path, not the choice, is under test)
+    monkeypatch.setattr(_dispatch, "_separable_cost", lambda *a: 0.0)
+    _dispatch._SMALL_ND.clear()
     got = fftconv.convolve(img, g, mode=mode)
     assert used, "rank-1 kernel not detected"
     np.testing.assert_allclose(got, scipy.signal.fftconvolve(img, g, mode=mode),
                                atol=1e-12)
+
+
+def test_separable_chosen_where_it_wins():
+    # 1024x1024 'same' with a 9x9 Gaussian: two 1-D passes predicted (and measured)
+    # faster than the 2-D loop; its values are checked only then
+    img = np.zeros((1024, 1024))
+    g = _gauss2d(9)
+    decision, auto = _dispatch._decide(img, g, "same", "auto", 1, np.dtype("f8"), None)
+    cost, sep_cost = decision[5], decision[6]
+    assert auto and sep_cost * _strategy.MARGIN < cost
+    assert _dispatch.rank1_factors(np.random.default_rng(0).standard_normal((9, 9))) is None
 
 
 @pytest.mark.parametrize("tiles", [{0: 32, 1: 16}, {0: 64, 1: 64}])
