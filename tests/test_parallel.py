@@ -208,3 +208,20 @@ def test_tiles_chosen_for_one_thread():
     t1 = _strategy.tile_plan(s1, s2, [0, 1, 2], w, dtype=np.float64)
     t2 = _strategy.tile_plan(s1, s2, [0, 1, 2], w, dtype=np.float64, threads=2)
     assert t1[0] == t2[0] and t2[1] <= t1[1]
+
+
+def test_split_without_pyfftw(split_everything, make, monkeypatch):
+    # the scipy.fft fallback plans: one per thread as well
+    from fftconv import _plans
+
+    monkeypatch.setattr(_plans, "HAVE_PYFFTW", False)
+    monkeypatch.setattr(_plans, "_warned_fallback", True)
+    _plans.clear_cache()
+    x, h = make((3, 40_000)), make((1, 101))
+    got = _same_as_one_thread(x, h, method="oa")
+    assert max(split_everything) > 1
+    assert_close(got, ref_convolve(x, h), tolerance("float64", 40_000, x, h))
+    img, ker = make((300, 280)), make((31, 31))
+    got = _same_as_one_thread(img, ker, "same", method="oa")
+    assert_close(got, ref_convolve(img, ker, "same"), tolerance("float64", 330, img, ker))
+    _plans.clear_cache()
