@@ -86,8 +86,8 @@ def convolve(in1, in2, mode: str = "full", method: str = "auto", *,
         Engine for each block; ``'auto'`` lets the strategy layer choose per
         block (see :func:`fftconv.plan`).
     workers : int, optional
-        FFTW threads per task (resolved now, so :func:`fftconv.set_workers`
-        around this call applies inside the tasks).
+        Threads per task, as in :func:`fftconv.convolve` (resolved now, so
+        :func:`fftconv.set_workers` around this call applies inside the tasks).
 
     Returns
     -------
