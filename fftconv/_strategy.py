@@ -335,6 +335,14 @@ def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, thre
         reason = why_fft_not_ok
     else:
         reason = explain(best, pred)
+    if threads > 1:  # say whether the threads help the chosen engine
+        one = _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, 1,
+                             why_fft_not_ok).predicted.get(best)
+        if one and pred[best] < 0.95 * one:
+            how = "FFTW's threads" if best == "fft" else f"its work split over {threads} threads"
+            reason += f"; {how}: predicted {one / pred[best]:.1f}x faster than on one"
+        else:
+            reason += f"; {threads} threads would not speed it up: it runs on one"
     return ConvPlan(method=best, params=params.get(best, {}), predicted=pred, reason=reason,
                     candidates=params, shape1=tuple(shape1), shape2=tuple(shape2),
                     dtype=str(dtype))

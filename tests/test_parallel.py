@@ -225,3 +225,11 @@ def test_split_without_pyfftw(split_everything, make, monkeypatch):
     got = _same_as_one_thread(img, ker, "same", method="oa")
     assert_close(got, ref_convolve(img, ker, "same"), tolerance("float64", 330, img, ker))
     _plans.clear_cache()
+
+
+def test_plan_says_what_threads_do():
+    if _parallel.cores() < 2:
+        pytest.skip("one core: no split to explain")
+    assert "split over 2 threads" in fftconv.plan(4_000_000, 4000, workers=2).reason
+    assert "would not speed it up" in fftconv.plan(1000, 31, workers=2).reason
+    assert "threads" not in fftconv.plan(4_000_000, 4000).reason
