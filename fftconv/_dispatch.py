@@ -3,9 +3,9 @@
 A call is reduced to a *problem* -- two arrays, the convolved axes and the
 output window in full-convolution coordinates -- that the engines of
 :data:`fftconv._strategy.METHODS` compute. Here live the pieces every public
-function shares: scipy's swap and centring rules, dtype rules, the exactness
-guard for integers, the NaN/inf footprint, separable kernels and the
-fast path for small 1-D calls.
+function shares: scipy's swap and centring rules, dtype rules, the NaN/inf
+footprint, separable kernels, the fast path for small 1-D calls and the choice
+between the engines and the exact-integer path (:mod:`fftconv._exact_int`).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import numpy as np
 from . import _measure, _nonfinite, _strategy
 from ._config import get_planner, resolve_workers
 from ._directloop import np_convolve, plain_sum
+from ._exact_int import _exact_int_fft, _int_bound, _int_fft_safe
 from ._validate import (
     as_array,
     check_axes,
@@ -92,72 +93,6 @@ def _windows(mode: str, s1, s2, axes, ndim) -> list[tuple[int, int]]:
             start = (full - n) // 2
             out.append((start, start + n))
     return out
-
-
-def _int_fft_safe(a1: np.ndarray, a2: np.ndarray, nfft: int) -> bool:
-    """True when FFT rounding error is provably below 0.5 for integer inputs.
-
-    Bound: ``5 * eps * log2(n) * ||x||_2 * ||h||_2`` (float64 FFT); see the
-    numerical-behaviour docs.
-    """
-    bound = _int_bound(a1, a2, nfft)
-    return math.isfinite(bound) and bound < 0.5
-
-
-def _int_bound(a1: np.ndarray, a2: np.ndarray, nfft: int) -> float:
-    n1 = float(np.linalg.norm(a1.reshape(-1).astype(np.float64)))
-    n2 = float(np.linalg.norm(a2.reshape(-1).astype(np.float64)))
-    return 5 * np.finfo(np.float64).eps * max(math.log2(max(nfft, 2)), 1.0) * n1 * n2
-
-
-def _limbs(a: np.ndarray, bits: int, count: int) -> list[np.ndarray]:
-    """``a == sum(limb[i] << (bits * i))``: low limbs in [0, 2**bits), the top one signed."""
-    wide = a.astype(np.uint64 if a.dtype == np.uint64 else np.int64)
-    out = []
-    for _ in range(count - 1):
-        out.append((wide & ((1 << bits) - 1)).astype(np.float64))
-        wide = wide >> bits
-    out.append(wide.astype(np.float64))
-    return out
-
-
-def _exact_int_fft(method, params, a1, a2, axes, windows, result_dtype, workers):
-    """FFT convolution of integers, exact even where one FFT's rounding is not.
-
-    Both inputs are cut into limbs of ``bits`` bits, few enough that every
-    limb-by-limb convolution is provably exact after rounding; the pieces are
-    recombined in 64-bit integer arithmetic, which wraps exactly as numpy's
-    direct integer sums do.
-    """
-    nfft = math.prod(a1.shape[a] + a2.shape[a] - 1 for a in axes)
-    wide = np.uint64 if result_dtype == np.uint64 else np.int64
-    for bits in (24, 16, 12, 8, 6, 4, 2, 1):
-        count = -(-64 // bits)
-        # bound for limbs of at most 2**bits in magnitude
-        lim = 2.0**bits
-        bound = 5 * np.finfo(np.float64).eps * max(math.log2(max(nfft, 2)), 1.0) \
-            * lim * math.sqrt(a1.size) * lim * math.sqrt(a2.size)
-        if bound < 0.5:
-            break
-    else:
-        return None
-    # only as many limbs as the largest magnitude needs
-    def used(a):
-        m = int(np.abs(a.astype(np.float64)).max()) if a.size else 0
-        return max(1, -(-(m.bit_length() + 1) // bits))
-    l1, l2 = _limbs(a1, bits, min(count, used(a1))), _limbs(a2, bits, min(count, used(a2)))
-    total = None
-    with np.errstate(over="ignore"):
-        for i, x in enumerate(l1):
-            for j, h in enumerate(l2):
-                part = np.rint(_run(method, x, h, axes, windows, work=np.dtype(np.float64),
-                                    workers=workers, params=params)).astype(wide)
-                shift = bits * (i + j)
-                if shift >= 64:
-                    continue
-                part = part << wide(shift)
-                total = part if total is None else total + part
-    return total.astype(result_dtype)
 
 
 _modules: dict = {}

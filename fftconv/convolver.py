@@ -20,7 +20,8 @@ import scipy.fft
 
 from . import _direct, _directloop, _nonfinite, _strategy, wisdom
 from ._config import resolve_workers
-from ._dispatch import _finish, _int_fft_safe, _swap_needed, _windows, _work_dtype
+from ._dispatch import _finish, _swap_needed, _windows, _work_dtype
+from ._exact_int import _int_fft_safe
 from ._plans import _new_plan, copy_padded
 from ._validate import (
     as_array,
