@@ -3,9 +3,10 @@
 A call is reduced to a *problem* -- two arrays, the convolved axes and the
 output window in full-convolution coordinates -- that the engines of
 :data:`fftconv._strategy.METHODS` compute. Here live the pieces every public
-function shares: scipy's swap and centring rules, dtype rules, the exactness
-guard for integers, the NaN/inf footprint, separable kernels and the
-fast path for small 1-D calls.
+function shares: scipy's swap and centring rules, dtype rules, the NaN/inf
+footprint, the fast path for small 1-D calls and the choice between the
+engines, the exact-integer path (:mod:`fftconv._exact_int`) and the rank-1
+shortcut for separable kernels (:mod:`fftconv._separable`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _measure, _nonfinite, _strategy
+from . import _measure, _nonfinite, _separable, _strategy
 from ._config import get_planner, resolve_workers
 from ._directloop import np_convolve, plain_sum
+from ._exact_int import _exact_int_fft, _int_bound, _int_fft_safe
 from ._validate import (
     as_array,
     check_axes,
@@ -92,72 +94,6 @@ def _windows(mode: str, s1, s2, axes, ndim) -> list[tuple[int, int]]:
             start = (full - n) // 2
             out.append((start, start + n))
     return out
-
-
-def _int_fft_safe(a1: np.ndarray, a2: np.ndarray, nfft: int) -> bool:
-    """True when FFT rounding error is provably below 0.5 for integer inputs.
-
-    Bound: ``5 * eps * log2(n) * ||x||_2 * ||h||_2`` (float64 FFT); see the
-    numerical-behaviour docs.
-    """
-    bound = _int_bound(a1, a2, nfft)
-    return math.isfinite(bound) and bound < 0.5
-
-
-def _int_bound(a1: np.ndarray, a2: np.ndarray, nfft: int) -> float:
-    n1 = float(np.linalg.norm(a1.reshape(-1).astype(np.float64)))
-    n2 = float(np.linalg.norm(a2.reshape(-1).astype(np.float64)))
-    return 5 * np.finfo(np.float64).eps * max(math.log2(max(nfft, 2)), 1.0) * n1 * n2
-
-
-def _limbs(a: np.ndarray, bits: int, count: int) -> list[np.ndarray]:
-    """``a == sum(limb[i] << (bits * i))``: low limbs in [0, 2**bits), the top one signed."""
-    wide = a.astype(np.uint64 if a.dtype == np.uint64 else np.int64)
-    out = []
-    for _ in range(count - 1):
-        out.append((wide & ((1 << bits) - 1)).astype(np.float64))
-        wide = wide >> bits
-    out.append(wide.astype(np.float64))
-    return out
-
-
-def _exact_int_fft(method, params, a1, a2, axes, windows, result_dtype, workers):
-    """FFT convolution of integers, exact even where one FFT's rounding is not.
-
-    Both inputs are cut into limbs of ``bits`` bits, few enough that every
-    limb-by-limb convolution is provably exact after rounding; the pieces are
-    recombined in 64-bit integer arithmetic, which wraps exactly as numpy's
-    direct integer sums do.
-    """
-    nfft = math.prod(a1.shape[a] + a2.shape[a] - 1 for a in axes)
-    wide = np.uint64 if result_dtype == np.uint64 else np.int64
-    for bits in (24, 16, 12, 8, 6, 4, 2, 1):
-        count = -(-64 // bits)
-        # bound for limbs of at most 2**bits in magnitude
-        lim = 2.0**bits
-        bound = 5 * np.finfo(np.float64).eps * max(math.log2(max(nfft, 2)), 1.0) \
-            * lim * math.sqrt(a1.size) * lim * math.sqrt(a2.size)
-        if bound < 0.5:
-            break
-    else:
-        return None
-    # only as many limbs as the largest magnitude needs
-    def used(a):
-        m = int(np.abs(a.astype(np.float64)).max()) if a.size else 0
-        return max(1, -(-(m.bit_length() + 1) // bits))
-    l1, l2 = _limbs(a1, bits, min(count, used(a1))), _limbs(a2, bits, min(count, used(a2)))
-    total = None
-    with np.errstate(over="ignore"):
-        for i, x in enumerate(l1):
-            for j, h in enumerate(l2):
-                part = np.rint(_run(method, x, h, axes, windows, work=np.dtype(np.float64),
-                                    workers=workers, params=params)).astype(wide)
-                shift = bits * (i + j)
-                if shift >= 64:
-                    continue
-                part = part << wide(shift)
-                total = part if total is None else total + part
-    return total.astype(result_dtype)
 
 
 _modules: dict = {}
@@ -283,7 +219,8 @@ def _decide(in1, in2, mode, method, workers, result_dtype, key):
             method, params = measured, p.params if measured == p.method else None
         else:
             auto = True
-    sep_cost = _separable_cost(in1, in2, windows, result_dtype, workers) if auto else math.inf
+    sep_cost = (_separable._separable_cost(in1, in2, windows, result_dtype, workers)
+                if auto else math.inf)
     decision = (swap, windows, fax, method, params, cost, sep_cost)
     if (auto and result_dtype.kind in "fc" and result_dtype.itemsize <= 16
             and out_size <= SMALL_ND_OUTPUT):
@@ -326,7 +263,7 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
         in1, in2 = in2, in1
     # the rank-1 shortcut: its cost depends on the shapes only (remembered with the
     # decision), the kernel's values are checked only where it would win
-    if auto and sep_cost * _strategy.MARGIN < cost and rank1_factors(in2) is not None:
+    if auto and sep_cost * _strategy.MARGIN < cost and _separable.rank1_factors(in2) is not None:
         method = "separable"
     bad1 = bad2 = None
     if method == "oa" and params and "strips" in params and result_dtype.kind in "fc":
@@ -378,7 +315,7 @@ def _direct_mod():
 def _execute(method, params, in1, in2, axes, fax, windows, result_dtype, workers) -> np.ndarray:
     """Run one engine; returns the window in the work dtype."""
     if method == "separable":
-        sep = _separable(in1, in2, windows, result_dtype, workers)
+        sep = _separable._separable(in1, in2, windows, result_dtype, workers)
         if sep is not None:
             return sep[1]()
         method, params = "fft", None  # the finite part is no longer rank 1
@@ -396,74 +333,6 @@ def _execute(method, params, in1, in2, axes, fax, windows, result_dtype, workers
     a1, a2 = _object_to_numeric(in1), _object_to_numeric(in2)
     work = _work_dtype(a1.dtype, a2.dtype)
     return _run(method, a1, a2, fax, windows, work=work, workers=workers, params=params)
-
-
-def rank1_factors(h: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-    """``(col, row)`` with ``h == outer(col, row)`` to rounding, or None.
-
-    A cheap O(size) test instead of an SVD: take the largest entry ``h[i, j]``;
-    a rank-1 matrix equals ``outer(h[:, j], h[i, :] / h[i, j])``. The residual
-    must be within ``8 * eps * max(shape) * max|h|`` (Gaussian and box kernels
-    built as outer products pass; random kernels fail at once).
-    """
-    if h.ndim != 2 or min(h.shape) < 2 or h.dtype.kind != "f" or h.size < 9:
-        return None
-    i, j = np.unravel_index(np.argmax(np.abs(h)), h.shape)
-    peak = h[i, j]
-    if peak == 0 or not np.isfinite(peak):
-        return None
-    col, row = h[:, j], h[i, :] / peak
-    eps = np.finfo(h.dtype).eps
-    resid = np.abs(h - np.outer(col, row)).max()
-    if not resid <= 8 * eps * max(h.shape) * abs(peak):
-        return None
-    return col.reshape(-1, 1), row.reshape(1, -1)
-
-
-def _separable_plans(in1, in2, windows, result_dtype, workers):
-    """``(seconds, pass 1 plan, pass 2 plan)`` of two 1-D passes with a rank-1 ``in2``
-    of this shape, or None where they do not apply (shapes and dtypes only)."""
-    if (result_dtype.kind != "f" or in1.ndim != 2 or in2.ndim != 2 or in2.size > in1.size
-            or in2.dtype.kind != "f" or min(in2.shape) < 2 or in2.size < 9):
-        return None  # (rank1_factors' own conditions, and a kernel no larger than the image)
-    w0, w1 = windows
-    mid = (w0[1] - w0[0], in1.shape[1])
-    col = np.broadcast_to(np.zeros((), in2.dtype), (in2.shape[0], 1))
-    row = np.broadcast_to(np.zeros((), in2.dtype), (1, in2.shape[1]))
-    p1 = _choose(in1, col, [0], [w0, (0, in1.shape[1])], result_dtype, workers)
-    p2 = _choose(np.broadcast_to(np.zeros((), in1.dtype), mid), row, [1],
-                 [(0, mid[0]), w1], result_dtype, workers)
-    # + transposing pass 1 in and out (its axis is not the last one)
-    transpose = 4 * in1.size * _strategy.CONSTANTS["copy_elem"] * 1e-9
-    return p1.predicted[p1.method] + p2.predicted[p2.method] + transpose, p1, p2
-
-
-def _separable_cost(in1, in2, windows, result_dtype, workers) -> float:
-    """Predicted seconds of the rank-1 shortcut for these shapes (inf where it cannot run)."""
-    sp = _separable_plans(in1, in2, windows, result_dtype, workers)
-    return math.inf if sp is None else sp[0]
-
-
-def _separable(in1, in2, windows, result_dtype, workers):
-    """``(predicted seconds, thunk)`` for two 1-D passes with a rank-1 ``in2``, or None."""
-    sp = _separable_plans(in1, in2, windows, result_dtype, workers)
-    factors = rank1_factors(in2) if sp is not None else None
-    if factors is None:
-        return None
-    cost, p1, p2 = sp
-    col, row = factors
-    w0, w1 = windows
-    mid = (w0[1] - w0[0], in1.shape[1])
-
-    def run() -> np.ndarray:
-        work = _work_dtype(in1.dtype, in2.dtype)
-        c, r = col.astype(work), row.astype(work)
-        y = _run(p1.method, in1, c, [0], [w0, (0, in1.shape[1])], work=work,
-                 workers=workers, params=p1.params)
-        return _run(p2.method, y, r, [1], [(0, mid[0]), w1], work=work, workers=workers,
-                    params=p2.params)
-
-    return cost, run
 
 
 def _choose(in1, in2, axes, windows, result_dtype, workers) -> _strategy.ConvPlan:

@@ -6,6 +6,8 @@ the process-wide pool) and computes the kernel's spectrum, already scaled by
 ``1/n`` so the inverse transform needs no extra pass. Each call then only
 copies the signal in, runs the forward transform(s), multiplies in place and
 runs the inverse transform(s): no planning and no kernel transform per call.
+The engine choice (a per-call cost model) and the kernel's spectrum are
+computed by the private ``fftconv._convolver_plan``.
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ import threading
 from collections import OrderedDict
 
 import numpy as np
-import scipy.fft
 
 from . import _direct, _directloop, _nonfinite, _strategy, wisdom
 from ._config import resolve_workers
-from ._dispatch import _finish, _int_fft_safe, _swap_needed, _windows, _work_dtype
+from ._convolver_plan import BLOCK_MULTIPLE as BLOCK_MULTIPLE  # still importable from here
+from ._convolver_plan import _choose, _fast_len, _spectrum
+from ._dispatch import _finish, _swap_needed, _windows, _work_dtype
+from ._exact_int import _int_fft_safe
 from ._plans import _new_plan, copy_padded
 from ._validate import (
     as_array,
@@ -38,17 +42,6 @@ __all__ = ["Convolver"]
 CHUNK_BYTES = 32 * 2**20
 #: Batch sizes whose plans one Convolver keeps (least recently used dropped first).
 MAX_BATCH_PLANS = 4
-#: Overlap-save block lengths are multiples of this: FFTW's real transforms of
-#: odd or barely-even lengths (78125 = 5**7) run several times slower than the
-#: cost model's log-log ladder predicts (measured 3x at 78125 vs 81920, 2026-11-25).
-BLOCK_MULTIPLE = 16
-
-
-def _fast_len(n: int, *, real: bool, multiple: int = 1) -> int:
-    m = scipy.fft.next_fast_len(n, real)
-    while m % multiple:
-        m = scipy.fft.next_fast_len(m + 1, real)
-    return m
 
 
 def _take(arr: np.ndarray, axis: int, lo: int, hi: int) -> np.ndarray:
@@ -191,7 +184,9 @@ class Convolver:
             raise ValueError(f"method={method!r} needs an FFT, but {rdt} inputs are only "
                              "computed exactly by method='direct'")
         self._lock = threading.Lock()
-        self.plan = self._choose()
+        self.plan = _choose(self.shape, self.kernel, self.windows, self.axes, dtype=self.dtype,
+                            work=self.work, fft_ok=self.fft_ok, workers=self.workers,
+                            method=self.method, mode=self.mode)
         self.method = self.plan.method
         self._setup()
 
@@ -243,101 +238,12 @@ class Convolver:
                              f"planning_timelimit={value!r}")
         return float(value)
 
-    # ------------------------------------------------------------------ engine choice
-
-    def _oa_axis(self) -> int | None:
-        """The blocked axis: longest output relative to the kernel, signal >= kernel."""
-        ok = [a for a in self.axes if self.shape[a] >= self.kernel.shape[a]]
-        if not ok:
-            return None
-        return max(ok, key=lambda a: (self.windows[a][1] - self.windows[a][0])
-                   / self.kernel.shape[a])
-
-    def _choose(self) -> _strategy.ConvPlan:
-        s, ks, w, real = self.shape, self.kernel.shape, self.windows, True
-        pred: dict[str, float] = {}
-        params: dict[str, dict] = {}
-        # the direct engine's result is then copied into the call's output
-        pred["direct"] = (_strategy.direct_time(s, ks, w, np.result_type(self.kernel, self.dtype))
-                          + math.prod(e - b for b, e in w) * _strategy._ns("copy_elem"))
-        if self.fft_ok:
-            real = self.work.kind != "c"
-            ns = _strategy._ns
-            fs = [_fast_len(s[a] + ks[a] - 1, real=real, multiple=2 if real and a ==
-                            self.axes[-1] else 1) for a in self.axes]
-            batch = math.prod(s[a] for a in range(len(s)) if a not in self.axes)
-            n = math.prod(fs)
-            spec = n // 2 + 1 if real else n
-            pred["fft"] = batch * (2 * _strategy.fft_time(n, self.work, self.workers)
-                                   + spec * ns("cmul_elem") + 2 * n * ns("copy_elem"))
-            params["fft"] = {"fshape": fs}
-            axis = self._oa_axis()
-            if axis is not None:
-                k = ks[axis]
-                out_len = w[axis][1] - w[axis][0]
-                inner = batch * math.prod(f for a, f in zip(self.axes, fs) if a != axis)
-                L = self._block_size(k, out_len, inner, real)
-                if self.method == "oa" or out_len + k - 1 > 2 * k:
-                    pred["oa"] = (_strategy.oa_cost(k, L, out_len, self.work, inner,
-                                                    self.workers, split=False)
-                                  - _strategy.fft_time(L * inner, self.work, self.workers)
-                                  - ns("call_overhead"))
-                    params["oa"] = {"axis": axis, "block": L}
-        if self.method == "auto":
-            best = "direct"
-            for m in ("fft", "oa"):
-                if m in pred and pred[m] * _strategy.MARGIN < pred[best]:
-                    best = m
-            reason = _strategy.explain(best, pred, " per call") + \
-                " (kernel spectrum precomputed)"
-        else:
-            best = self.method
-            if best not in pred:
-                raise ValueError(f"method={best!r} is not possible here: overlap-save needs "
-                                 "a convolved axis where the signal is at least as long as "
-                                 f"the kernel (signal {s}, kernel {ks})")
-            reason = f"method={best!r} was asked for"
-        return _strategy.ConvPlan(method=best, params=params.get(best, {}), predicted=pred,
-                                  reason=reason, shape1=s, shape2=ks, dtype=str(self.dtype),
-                                  mode=self.mode)
-
-    def _block_size(self, k: int, out_len: int, inner: int, real: bool) -> int:
-        """Block length minimising the per-call overlap-save cost (no kernel FFT)."""
-        hi = max(_fast_len(out_len + k - 1, real=real, multiple=BLOCK_MULTIPLE),
-                 _fast_len(2 * k, real=real, multiple=BLOCK_MULTIPLE))
-        hi = min(hi, max(_strategy.OA_MAX_BLOCK, _fast_len(2 * k, real=real,
-                                                           multiple=BLOCK_MULTIPLE)))
-        m = max(k + max(k // 4, 8), 16)
-        best, best_cost = None, math.inf
-        while True:
-            L = _fast_len(m, real=real, multiple=BLOCK_MULTIPLE)
-            cost = (_strategy.oa_cost(k, L, out_len, self.work, inner, self.workers,
-                                      split=False)
-                    - _strategy.fft_time(L * inner, self.work, self.workers))
-            if cost < best_cost:
-                best, best_cost = L, cost
-            if L >= hi:
-                return best
-            m = max(int(L * 1.25), L + 1)
-
     # ------------------------------------------------------------------ planning
 
     def _new(self, kind: str, shape, axes):
         with wisdom.lock:
             return _new_plan(kind, shape, self.work, list(axes), self.workers, self.planner,
                              self.planning_timelimit)
-
-    def _spectrum(self, sizes: dict[int, int]) -> np.ndarray:
-        """Kernel spectrum with the convolved axes padded to ``sizes``, scaled by 1/n."""
-        ax = self.axes
-        s = [sizes[a] for a in ax]
-        kern = self.kernel.astype(self.work, copy=False)
-        if self.work.kind == "c":
-            H = scipy.fft.fftn(kern, s=s, axes=ax, workers=self.workers)
-        else:
-            H = scipy.fft.rfftn(kern, s=s, axes=ax, workers=self.workers)
-        H *= 1.0 / math.prod(s)
-        return np.ascontiguousarray(H)
 
     def _setup(self) -> None:
         self._batch_plans: OrderedDict[int, tuple] = OrderedDict()
@@ -358,7 +264,7 @@ class Convolver:
                               self._new(self._kinds[1], self._fshape, self.axes))
         else:
             self._plans_for(1)
-        self._H = self._spectrum(sizes)
+        self._H = _spectrum(self.kernel, self.axes, sizes, work=self.work, workers=self.workers)
         if self.planner != "estimate":
             wisdom._autosave()
 

@@ -12,7 +12,7 @@ import scipy.fft
 import scipy.signal
 
 import fftconv
-from fftconv import _calibration, _directloop, _dispatch, _measure, _strategy
+from fftconv import _calibration, _directloop, _dispatch, _measure, _separable, _strategy
 
 
 @pytest.fixture(autouse=True)
@@ -271,12 +271,12 @@ def _gauss2d(k):
 
 
 def test_rank1_detection():
-    assert _dispatch.rank1_factors(_gauss2d(9)) is not None
-    assert _dispatch.rank1_factors(np.ones((3, 5))) is not None
+    assert _separable.rank1_factors(_gauss2d(9)) is not None
+    assert _separable.rank1_factors(np.ones((3, 5))) is not None
     rng = np.random.default_rng(0)
-    assert _dispatch.rank1_factors(rng.standard_normal((5, 5))) is None
-    assert _dispatch.rank1_factors(np.zeros((3, 3))) is None
-    assert _dispatch.rank1_factors(np.ones((1, 5))) is None  # already 1-D
+    assert _separable.rank1_factors(rng.standard_normal((5, 5))) is None
+    assert _separable.rank1_factors(np.zeros((3, 3))) is None
+    assert _separable.rank1_factors(np.ones((1, 5))) is None  # already 1-D
 
 
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
@@ -286,7 +286,7 @@ def test_separable_path_matches_scipy(mode, k, monkeypatch):
     img = rng.standard_normal((300, 280))
     g = _gauss2d(k)
     used = []
-    real = _dispatch._separable
+    real = _separable._separable
 
     def spy(*a, **kw):
         r = real(*a, **kw)
@@ -294,10 +294,10 @@ def test_separable_path_matches_scipy(mode, k, monkeypatch):
             used.append(True)
         return r
 
-    monkeypatch.setattr(_dispatch, "_separable", spy)
+    monkeypatch.setattr(_separable, "_separable", spy)
     # the two passes must win wherever the kernel is rank 1 (here the model may
     # prefer strips: the path, not the choice, is under test)
-    monkeypatch.setattr(_dispatch, "_separable_cost", lambda *a: 0.0)
+    monkeypatch.setattr(_separable, "_separable_cost", lambda *a: 0.0)
     _dispatch._SMALL_ND.clear()
     got = fftconv.convolve(img, g, mode=mode)
     assert used, "rank-1 kernel not detected"
@@ -313,7 +313,7 @@ def test_separable_chosen_where_it_wins():
     decision, auto = _dispatch._decide(img, g, "same", "auto", 1, np.dtype("f8"), None)
     cost, sep_cost = decision[5], decision[6]
     assert auto and sep_cost * _strategy.MARGIN < cost
-    assert _dispatch.rank1_factors(np.random.default_rng(0).standard_normal((9, 9))) is None
+    assert _separable.rank1_factors(np.random.default_rng(0).standard_normal((9, 9))) is None
 
 
 @pytest.mark.parametrize("tiles", [{0: 32, 1: 16}, {0: 64, 1: 64}])
@@ -423,7 +423,7 @@ def test_plan_and_choose_name_the_engine_convolve_runs(s1, s2, mode):
     rng = np.random.default_rng(0)
     x, h = rng.standard_normal(s1), rng.standard_normal(s2)
     with (mock.patch.object(dispatch, "_run", wraps=dispatch._run) as run,
-          mock.patch.object(dispatch, "_separable", return_value=None)):
+          mock.patch.object(_separable, "_separable", return_value=None)):
         fftconv.convolve(x, h, mode)
     used = run.call_args_list[0].args[0]
     assert fftconv.plan(s1, s2, mode=mode).method == used
