@@ -53,7 +53,7 @@ def _choose(shape: tuple[int, ...], kernel: np.ndarray, windows: list[tuple[int,
     pred: dict[str, float] = {}
     params: dict[str, dict] = {}
     # the direct engine's result is then copied into the call's output
-    pred["direct"] = (_strategy.direct_time(s, ks, w, np.result_type(kernel, dtype))
+    pred["direct"] = (_strategy.direct_time(s, ks, w, np.result_type(kernel, dtype), workers)
                       + math.prod(e - b for b, e in w) * _strategy._ns("copy_elem"))
     if fft_ok:
         real = work.kind != "c"
@@ -71,10 +71,11 @@ def _choose(shape: tuple[int, ...], kernel: np.ndarray, windows: list[tuple[int,
             k = ks[axis]
             out_len = w[axis][1] - w[axis][0]
             inner = batch * math.prod(f for a, f in zip(axes, fs) if a != axis)
-            L = _block_size(k, out_len, inner, real, work=work, workers=workers)
+            L = _block_size(k, out_len, inner, real, work=work)
             if method == "oa" or out_len + k - 1 > 2 * k:
-                pred["oa"] = (_strategy.oa_cost(k, L, out_len, work, inner,
-                                                workers, split=False)
+                # the blocks run one after another (Convolver._run_oa)
+                pred["oa"] = (_strategy.oa_cost(k, L, out_len, work, inner, workers,
+                                                split=False)
                               - _strategy.fft_time(L * inner, work, workers)
                               - ns("call_overhead"))
                 params["oa"] = {"axis": axis, "block": L}
@@ -97,9 +98,9 @@ def _choose(shape: tuple[int, ...], kernel: np.ndarray, windows: list[tuple[int,
                               mode=mode)
 
 
-def _block_size(k: int, out_len: int, inner: int, real: bool, *, work: np.dtype,
-                workers: int) -> int:
-    """Block length minimising the per-call overlap-save cost (no kernel FFT)."""
+def _block_size(k: int, out_len: int, inner: int, real: bool, *, work: np.dtype) -> int:
+    """Block length minimising the per-call overlap-save cost (no kernel FFT), for one
+    thread: with more, the blocks are split over them, each transformed on one."""
     hi = max(_fast_len(out_len + k - 1, real=real, multiple=BLOCK_MULTIPLE),
              _fast_len(2 * k, real=real, multiple=BLOCK_MULTIPLE))
     hi = min(hi, max(_strategy.OA_MAX_BLOCK, _fast_len(2 * k, real=real,
@@ -108,9 +109,7 @@ def _block_size(k: int, out_len: int, inner: int, real: bool, *, work: np.dtype,
     best, best_cost = None, math.inf
     while True:
         L = _fast_len(m, real=real, multiple=BLOCK_MULTIPLE)
-        cost = (_strategy.oa_cost(k, L, out_len, work, inner, workers,
-                                  split=False)
-                - _strategy.fft_time(L * inner, work, workers))
+        cost = _strategy.oa_cost(k, L, out_len, work, inner) - _strategy.fft_time(L * inner, work)
         if cost < best_cost:
             best, best_cost = L, cost
         if L >= hi:

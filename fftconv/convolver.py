@@ -404,7 +404,7 @@ class Convolver:
             if (res_dtype.kind in "fc" and not _directloop.plain_sum(xs, ks)
                     and not np.isfinite(xs).all()):
                 return _direct.faithful_window(xs, ks, wins)
-            return _direct.convolve_window(xs, ks, wins)
+            return _direct.convolve_window(xs, ks, wins, threads=self.workers)
 
         if xb.shape[0] == 1 and not eq:  # one signal: no copy into a batch array
             y = run(xb[0], self.kernel)
@@ -435,34 +435,43 @@ class Convolver:
             dest[b0:b1] = pi.output_array[crop]
 
     def _run_oa(self, xb: np.ndarray, dest: np.ndarray) -> None:
-        ps, pi = self._oa_plans
+        # one block per transform, in Python: on two threads the blocks measured
+        # slower than on one (the GIL, between transforms of a few thousand points),
+        # so they stay on this thread (fftconv.convolve batches its blocks and splits)
+        axis, L = self._axis, self._block
+        k = self.kernel.shape[axis]
+        start, stop = self.windows[axis]
+        blocks = [(b, o) for b in range(xb.shape[0]) for o in range(start, stop, L - k + 1)]
+        self._oa_blocks(xb, dest, blocks, self._oa_plans)
+
+    def _oa_blocks(self, xb, dest, blocks, plans) -> None:
+        ps, pi = plans
         axis, L = self._axis, self._block
         n, k = self.shape[axis], self.kernel.shape[axis]
         step = L - k + 1
         start, stop = self.windows[axis]
         buf, H = ps.input_array, self._H
         crop = [slice(s, e) for s, e in self.windows]
-        for b in range(xb.shape[0]):
+        for b, o in blocks:
             sig, out = xb[b], dest[b]
-            for o in range(start, stop, step):
-                nb = min(step, stop - o)
-                lo = o - k + 1  # first input sample this block needs
-                src_lo, src_hi = max(lo, 0), min(o + step, n)
-                head = src_lo - lo
-                if src_hi > src_lo:
-                    copy_padded(_take(buf, axis, head, head + src_hi - src_lo),
-                                _take(sig, axis, src_lo, src_hi))
-                    if head:
-                        _take(buf, axis, 0, head)[...] = 0
-                    if head + src_hi - src_lo < L:
-                        _take(buf, axis, head + src_hi - src_lo, L)[...] = 0
-                else:
-                    buf[...] = 0
-                ps.execute()
-                np.multiply(ps.output_array, H, out=pi.input_array)
-                pi.execute()
-                crop[axis] = slice(k - 1, k - 1 + nb)
-                _take(out, axis, o - start, o - start + nb)[...] = pi.output_array[tuple(crop)]
+            nb = min(step, stop - o)
+            lo = o - k + 1  # first input sample this block needs
+            src_lo, src_hi = max(lo, 0), min(o + step, n)
+            head = src_lo - lo
+            if src_hi > src_lo:
+                copy_padded(_take(buf, axis, head, head + src_hi - src_lo),
+                            _take(sig, axis, src_lo, src_hi))
+                if head:
+                    _take(buf, axis, 0, head)[...] = 0
+                if head + src_hi - src_lo < L:
+                    _take(buf, axis, head + src_hi - src_lo, L)[...] = 0
+            else:
+                buf[...] = 0
+            ps.execute()
+            np.multiply(ps.output_array, H, out=pi.input_array)
+            pi.execute()
+            crop[axis] = slice(k - 1, k - 1 + nb)
+            _take(out, axis, o - start, o - start + nb)[...] = pi.output_array[tuple(crop)]
 
     # ------------------------------------------------------------------ protocol
 

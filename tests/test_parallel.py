@@ -233,3 +233,16 @@ def test_plan_says_what_threads_do():
     assert "split over 2 threads" in fftconv.plan(4_000_000, 4000, workers=2).reason
     assert "would not speed it up" in fftconv.plan(1000, 31, workers=2).reason
     assert "threads" not in fftconv.plan(4_000_000, 4000).reason
+
+
+@pytest.mark.parametrize("method", ["direct"])
+def test_convolver_split(split_everything, make, method):
+    # (its overlap-save runs one block per transform, on one thread: measured faster)
+    x, h = make((3, 50_000)), make(31)
+    one = fftconv.Convolver(h, 50_000, method=method, mode="same", workers=1)
+    many = fftconv.Convolver(h, 50_000, method=method, mode="same", workers=4)
+    got = many(x)
+    np.testing.assert_array_equal(got, one(x))  # the same bits
+    np.testing.assert_array_equal(many(x[0]), got[0])  # one signal, and again
+    assert max(split_everything) > 1
+    assert_close(got[1], ref_convolve(x[1], h, "same"), tolerance("float64", 50_000, x[1], h))
