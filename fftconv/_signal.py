@@ -67,10 +67,11 @@ def convolve(in1, in2, mode: str = "full", method: str = "auto", *,
     workers : int, optional
         Threads (keyword-only). Default: 1, or the value set with
         :func:`set_workers`; ``-1`` means all cores. The overlap-save and
-        compiled direct engines split their output over the threads (the
-        result is the same, bit for bit, as on one thread); one large FFT
-        uses FFTW's threads from 2**20 points on. Calls with less than about
-        2 ms of work stay on one thread.
+        compiled direct engines split their output over the threads (an
+        engine gives the same result, bit for bit, as on one thread; with
+        ``method='auto'`` the threads may make another engine the fastest);
+        one large FFT uses FFTW's threads from 2**20 points on. Calls with
+        less than about 2 ms of work stay on one thread.
 
     Returns
     -------

@@ -311,18 +311,26 @@ def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, thre
                                     threads=threads) for a in others)
         inner *= math.prod(max(shape1[a], shape2[a]) for a in range(len(shape1))
                            if a not in axes)
+        # overlap-save's set-up (blocks on one axis, N-D tiles or image strips) is
+        # chosen on one thread's costs, so that a split over threads computes the
+        # same blocks, and the same bits; the threads then price the one chosen
+        options = []  # (seconds on one thread, seconds on `threads`, params)
         if out_len + k - 1 > 2 * k:
             L = oa_block_size(k, out_len, dtype=dtype, inner=inner)
-            pred["oa"] = oa_cost(k, L, out_len, dtype, inner, threads)
-            params["oa"] = {"axis": axis, "block": L}
-        tp = tile_plan(shape1, shape2, axes, windows, dtype=dtype, threads=threads)
-        if tp is not None and tp[1] < pred.get("oa", math.inf):
-            pred["oa"], params["oa"] = tp[1], {"tiles": tp[0]}
+            options.append((oa_cost(k, L, out_len, dtype, inner),
+                            oa_cost(k, L, out_len, dtype, inner, threads),
+                            {"axis": axis, "block": L}))
+        tp = tile_plan(shape1, shape2, axes, windows, dtype=dtype)
+        if tp is not None:
+            options.append((tp[1], tile_plan(shape1, shape2, axes, windows, dtype=dtype,
+                                             threads=threads)[1], {"tiles": tp[0]}))
         if (len(shape1) == 2 and tuple(axes) == (0, 1) and dtype.kind in "fc"
                 and dtype.itemsize <= 16):
-            sp = strip_plan(shape1, shape2, windows, dtype=dtype, threads=threads)
-            if sp[1] < pred.get("oa", math.inf):
-                pred["oa"], params["oa"] = sp[1], {"strips": sp[0]}
+            sp = strip_plan(shape1, shape2, windows, dtype=dtype)
+            options.append((sp[1], strip_plan(shape1, shape2, windows, dtype=dtype,
+                                              threads=threads)[1], {"strips": sp[0]}))
+        if options:
+            _, pred["oa"], params["oa"] = min(options, key=lambda o: o[0])
     if not pred:
         pred["direct"] = math.inf
     # Preference order on ties: direct (exact), then fft, then oa.

@@ -9,9 +9,13 @@ work threshold and claiming four cores, so the tests also run on one core.
 from __future__ import annotations
 
 import warnings
+from unittest import mock
 
 import numpy as np
 import pytest
+from conftest import make_array
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from reference import assert_close, ref_convolve, tolerance
 
 import fftconv
@@ -246,3 +250,49 @@ def test_convolver_split(split_everything, make, method):
     np.testing.assert_array_equal(many(x[0]), got[0])  # one signal, and again
     assert max(split_everything) > 1
     assert_close(got[1], ref_convolve(x[1], h, "same"), tolerance("float64", 50_000, x[1], h))
+
+
+@st.composite
+def _split_problems(draw):
+    ndim = draw(st.integers(1, 2))
+    if ndim == 1:
+        s1 = (draw(st.integers(1, 6000)),)
+        s2 = (draw(st.integers(1, 400)),)
+    else:
+        s1 = tuple(draw(st.integers(1, 120)) for _ in range(2))
+        s2 = tuple(draw(st.integers(1, 24)) for _ in range(2))
+    if draw(st.booleans()):
+        s1, s2 = s2, s1  # the kernel longer than the signal
+    dtype = draw(st.sampled_from(["float32", "float64", "complex128"]))
+    return (s1, s2, dtype, draw(st.sampled_from(["full", "same", "valid"])),
+            draw(st.sampled_from(["auto", "direct", "fft", "oa"])),
+            draw(st.integers(2, 4)), draw(st.integers(0, 2**32 - 1)))
+
+
+@given(_split_problems())
+def test_any_split_gives_the_same_bits(problem):
+    s1, s2, dtype, mode, method, workers, seed = problem
+    if mode == "valid":  # (scipy's rule: one input at least as large on every axis)
+        assume(all(a >= b for a, b in zip(s1, s2)) or all(a <= b for a, b in zip(s1, s2)))
+    rng = np.random.default_rng(seed)
+    x, h = make_array(rng, s1, dtype), make_array(rng, s2, dtype)
+    with (mock.patch.object(_parallel, "MIN_PARALLEL_SECONDS", 0.0),
+          mock.patch.object(_directloop, "SPLIT_MIN_MACS", 0),
+          mock.patch.object(_parallel, "cores", lambda: 4)):
+        _strategy._reset()
+        _fast1d.forget()
+        try:
+            one = fftconv.convolve(x, h, mode, method=method, workers=1)
+            many = fftconv.convolve(x, h, mode, method=method, workers=workers)
+            # 'auto' may pick another engine where threads change the costs (a split
+            # direct loop beating an FFT): then only the reference binds
+            same_engine = method != "auto" or (
+                fftconv.plan(s1, s2, dtype=dtype, mode=mode).method
+                == fftconv.plan(s1, s2, dtype=dtype, mode=mode, workers=workers).method)
+        finally:
+            _strategy._reset()
+            _fast1d.forget()
+    assert many.dtype == one.dtype
+    if same_engine:  # (FFTW's own threads start at 2**20 points: not reached here)
+        np.testing.assert_array_equal(many, one)
+    assert_close(many, ref_convolve(x, h, mode), tolerance(dtype, max(x.size, h.size), x, h))
