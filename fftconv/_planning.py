@@ -26,6 +26,7 @@ from ._dispatch import (
 from ._validate import (
     as_array,
     check_axes,
+    check_dtype,
     check_mode,
     check_same_ndim,
     check_shape_size,
@@ -134,12 +135,7 @@ def plan(in1_shape, in2_shape, *, dtype="float64", mode: str = "full", axes=None
     if len(s1) != len(s2):
         raise ValueError("in1 and in2 should have the same dimensionality "
                          f"(got {len(s1)} and {len(s2)} dimensions)")
-    try:
-        dt = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be a numpy dtype, got dtype={dtype!r}") from None
-    if dt.kind not in "biufcO":
-        raise TypeError(f"dtype must be numeric, got dtype={dtype!r}")
+    dt = check_dtype(dtype)
     check_shape_size(s1, dt.itemsize, "in1_shape")
     check_shape_size(s2, dt.itemsize, "in2_shape")
     check_shape_size([a + b - 1 for a, b in zip(s1, s2)], dt.itemsize)

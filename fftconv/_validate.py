@@ -213,6 +213,17 @@ def check_positive_int(value: object, name: str, *, minimum: int = 1) -> int:
 _INTP_MAX = int(np.iinfo(np.intp).max)
 
 
+def check_dtype(dtype: object) -> np.dtype:
+    """Return ``dtype`` as a numeric numpy dtype (numbers, bool or object of numbers)."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be a numpy dtype, got dtype={dtype!r}") from None
+    if dt.kind not in "biufcO":
+        raise TypeError(f"dtype must be a numeric dtype, got dtype={dtype!r}")
+    return dt
+
+
 def check_shape_size(shape: Sequence[int], itemsize: int, name: str = "output") -> int:
     """Return the element count of ``shape``; refuse products beyond ``intp``."""
     total = 1

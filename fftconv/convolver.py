@@ -29,6 +29,7 @@ from ._plans import _new_plan, copy_padded
 from ._validate import (
     as_array,
     check_axes,
+    check_dtype,
     check_method,
     check_mode,
     check_planner,
@@ -218,13 +219,7 @@ class Convolver:
     def _check_dtype(dtype, k: np.ndarray) -> np.dtype:
         if dtype is None:
             return k.dtype if k.dtype.kind in "fc" else np.dtype(np.float64)
-        try:
-            dt = np.dtype(dtype)
-        except TypeError:
-            raise TypeError(f"dtype must be a numpy dtype, got dtype={dtype!r}") from None
-        if dt.kind not in "biufcO":
-            raise TypeError(f"dtype must be a numeric dtype, got dtype={dtype!r}")
-        return dt
+        return check_dtype(dtype)
 
     @staticmethod
     def _check_timelimit(value) -> float | None:
