@@ -250,12 +250,14 @@ def direct_time(shape1, shape2, windows, dtype, threads: int = 1) -> float:
     macs = out * ksize
     dtype = np.dtype(dtype)
     cfac = 4.0 if dtype.kind == "c" else 1.0
-    if ksize < _directloop.SPLIT_MIN_TAPS:
-        threads = 1  # memory-bound: the loop stays on one thread
     if len(shape1) == 1 and _directloop.uses_compiled(shape1[0], shape2[0], dtype):
-        return split_time(direct_loop_time(out, ksize, dtype), threads)
+        t = direct_loop_time(out, ksize, dtype)
+        units = _directloop.split_units_1d(out, dtype)
+        return split_time(t, _directloop.split_parts(threads, out, ksize, t, units), units)
     if len(shape1) == 2 and _directloop.uses_compiled_2d(shape1, shape2, dtype):
-        return split_time(direct_loop_time_2d(shape1, shape2, windows, dtype), threads)
+        t = direct_loop_time_2d(shape1, shape2, windows, dtype)
+        rows = windows[0][1] - windows[0][0]
+        return split_time(t, _directloop.split_parts(threads, out, ksize, t, rows), rows)
     if len(shape1) == 1 and dtype.kind != "O":
         per = _ns("np_convolve_mac_short") if ksize < 64 else _ns("np_convolve_mac_long")
         full = (shape1[0] + shape2[0] - 1) * ksize
@@ -315,45 +317,87 @@ def _elem_ns(nbytes: int) -> float:
     return CONSTANTS["block_elem"] * min(1.0 + over, 3.0)
 
 
+#: Elements per batch of overlap-save blocks run through one pair of plans:
+#: the lean 1-D jobs (:mod:`fftconv._fast1d`, ``lean``) and the general block
+#: engine (:mod:`fftconv._overlap`). A batch stays in cache (larger batches
+#: measured slower on the development machine); the engines split their
+#: batches over threads, so a batch is the unit of a split.
+OA_BATCH_ELEMENTS = {True: 2**15, False: 2**14}
+
+
+def oa_batches(blocks: int, block_elems: int, *, lean: bool) -> tuple[int, int]:
+    """``(blocks per batch, number of batches)`` as the block engines batch them."""
+    if blocks <= 0:
+        return 1, 0
+    batch = max(1, min(blocks, OA_BATCH_ELEMENTS[lean] // max(block_elems, 1)))
+    nbatch = -(-blocks // batch)
+    if not lean:  # the general engine evens the batches out
+        batch = -(-blocks // nbatch)
+    return batch, nbatch
+
+
+def oa_split_work(k: int, L: int, out_len: int, dtype, inner: int = 1, *,
+                  lean: bool = False) -> tuple[float, int]:
+    """``(seconds, batches)``: the blocks' one-thread time, and the pieces it comes in.
+
+    This is the part of :func:`oa_cost` that a split over threads divides
+    (the kernel's transform and the set-up are not); the engines ask
+    :func:`fftconv._parallel.parts` with it, as the model does.
+    """
+    dtype = np.dtype(dtype)
+    if lean:
+        step = (L - k + 1) // 8 * 8  # blocks start SIMD-aligned
+        if step <= 0:
+            return math.inf, 1
+        blocks = math.ceil(out_len / step)
+        # the table streams 2**21 samples from memory; a signal that fits in the
+        # cache is faster per block (measured 0.7-0.85x below 1 MiB)
+        hot = CONSTANTS["lean_oa_in_cache"] if out_len * dtype.itemsize <= 2**20 else 1.0
+        return blocks * _oa_block_time(L, dtype, True) * hot, oa_batches(blocks, L, lean=True)[1]
+    step = L - k + 1
+    if step <= 0:
+        return math.inf, 1
+    blocks = math.ceil(out_len / step)
+    n = L * inner
+    if inner == 1 and OA_BLOCK_NS[0][0] <= L <= OA_BLOCK_NS[0][-1]:
+        # 1-D: the whole per-block pipeline, measured (see OA_BLOCK_NS)
+        per_block = _oa_block_time(L, dtype, False)
+    else:
+        per_block = (2 * fft_time(n, dtype) + n * _elem_ns(n * dtype.itemsize) * 1e-9
+                     * (2.0 if dtype.kind == "c" else 1.0) + _ns("block_overhead"))
+    return blocks * per_block, oa_batches(blocks, n, lean=False)[1]
+
+
 def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 1, *,
             lean: bool = False, split: bool = True) -> float:
     """Predicted seconds of overlap-save with FFT length ``L`` along the blocked axis.
 
     ``lean``: the 1-D path of :mod:`fftconv._fast1d` (cached job, blocks read
-    in place; :data:`OA_BLOCK_NS_LEAN`). With ``threads`` > 1 the blocks are
-    split over threads, each transforming on one (:mod:`fftconv._parallel`);
-    ``split=False`` prices an engine that runs its blocks one after another
-    (FFTW's threads then serve only transforms of
-    :data:`~fftconv._plans.THREADS_MIN_SIZE` points and more).
+    in place; :data:`OA_BLOCK_NS_LEAN`). With ``threads`` > 1 the batches of
+    blocks are split over threads, each transforming on one
+    (:func:`oa_split_work`, :mod:`fftconv._parallel`); ``split=False`` prices
+    an engine that runs its blocks one after another (FFTW's threads then
+    serve only transforms of
+    :data:`~fftconv._parallel.THREADS_MIN_SIZE` points and more).
     """
-    bthreads = 1 if split else threads  # FFTW threads per block transform
     if lean:
-        step = (L - k + 1) // 8 * 8  # blocks start SIMD-aligned
+        work, units = oa_split_work(k, L, out_len, dtype, lean=True)
+        return (split_time(work, threads, units) + fft_time_1d(L, dtype)
+                + _ns("lean_oa_overhead"))
+    dtype = np.dtype(dtype)
+    n = L * inner
+    if split or threads == 1:
+        work, units = oa_split_work(k, L, out_len, dtype, inner)
+        blocks_time = split_time(work, threads, units)
+        bthreads = 1
+    else:  # one block after another, FFTW's threads on each (large blocks only)
+        step = L - k + 1
         if step <= 0:
             return math.inf
-        # the table streams 2**21 samples from memory; a signal that fits in the
-        # cache is faster per block (measured 0.7-0.85x below 1 MiB)
-        hot = CONSTANTS["lean_oa_in_cache"] if out_len * np.dtype(dtype).itemsize <= 2**20 \
-            else 1.0
-        blocks_time = math.ceil(out_len / step) * _oa_block_time(L, dtype, True) * hot
-        return (split_time(blocks_time, threads) + fft_time_1d(L, dtype)
-                + _ns("lean_oa_overhead"))
-    step = L - k + 1
-    if step <= 0:
-        return math.inf
-    blocks = math.ceil(out_len / step)
-    n = L * inner
-    dtype = np.dtype(dtype)
-    nbytes = n * dtype.itemsize
-    if inner == 1 and (split or threads == 1) and OA_BLOCK_NS[0][0] <= L <= OA_BLOCK_NS[0][-1]:
-        # 1-D: the whole per-block pipeline, measured (see OA_BLOCK_NS)
-        per_block = _oa_block_time(L, dtype, False)
-    else:
-        per_block = (2 * fft_time(n, dtype, bthreads) + n * _elem_ns(nbytes) * 1e-9
-                     * (2.0 if dtype.kind == "c" else 1.0) + _ns("block_overhead"))
-    blocks_time = blocks * per_block
-    if split:
-        blocks_time = split_time(blocks_time, threads)
+        blocks_time = math.ceil(out_len / step) * (
+            2 * fft_time(n, dtype, threads) + n * _elem_ns(n * dtype.itemsize) * 1e-9
+            * (2.0 if dtype.kind == "c" else 1.0) + _ns("block_overhead"))
+        bthreads = threads
     return (blocks_time + fft_time(n, dtype, bthreads) + _ns("call_overhead")
             + _ns("oa_extra_overhead"))
 

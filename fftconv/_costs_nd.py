@@ -104,50 +104,100 @@ def _fft_time_nd(shape, dtype, threads: int = 1) -> float:
     return min(t, rc)
 
 
+def _strip_work(T0: int, P1: int, k0: int, rows: int, dtype: np.dtype) -> tuple[float, int]:
+    """``(seconds, strips)``: the strips' one-thread time (what a split divides)."""
+    real = dtype.kind != "c"
+    H = P1 // 2 + 1 if real else P1
+    cdt = np.result_type(dtype, np.complex64)
+    step = T0 - k0 + 1
+    per = ((T0 + step) * fft_time(P1, dtype) + 2 * H * fft_time(T0, cdt)
+           + T0 * H * (_ns("cmul_elem") + 2 * _ns("copy_elem")))
+    # a strip's buffers (image rows, spectrum, kernel spectrum, output rows)
+    # leaving the cache: measured ~ (bytes / 1 MiB) ** 0.45
+    ws = T0 * P1 * 5 * dtype.itemsize
+    strips = -(-rows // step)
+    return (strips * (per * (ws / 2**20) ** CONSTANTS["strip_cache_exp"] + _ns("strip_overhead"))
+            * CONSTANTS["strip_factor"], strips)
+
+
+def _strip_shapes(shape1, shape2, windows):
+    """``(k0, k1, n1, rows)``: the image is the input with more rows (as ``_strips``)."""
+    img, ker = (shape1, shape2) if shape1[0] >= shape2[0] else (shape2, shape1)
+    return ker[0], ker[1], img[1], windows[0][1] - windows[0][0]
+
+
+def strip_split_work(shape1, shape2, windows, *, dtype, strips) -> tuple[float, int]:
+    """``(seconds, strips)`` of the strip engine with ``strips = (T0, P1)``, as
+    :func:`strip_plan` prices it: the engine splits by it (:mod:`fftconv._parallel`)."""
+    k0, _, _, rows = _strip_shapes(shape1, shape2, windows)
+    return _strip_work(int(strips[0]), int(strips[1]), k0, rows, np.dtype(dtype))
+
+
 def strip_plan(shape1, shape2, windows, *, dtype, threads: int = 1):
     """Best strip engine set-up ``((T0, P1), seconds)`` for a 2-D problem (see ``_strips``).
-
-    The strip height is chosen for one thread; ``threads`` splits the strips.
 
     ``P1`` is the FFT-friendly circular row length the column window needs;
     ``T0`` the power-of-two strip height (at least ``2 K0``) with the least
     predicted time: per strip, ``T0`` forward and ``T0 - K0 + 1`` inverse row
     transforms, two column passes of ``T0``-point complex transforms, the
     product and the copies, scaled by :data:`CONSTANTS` ``strip_factor``.
+    Both are chosen for one thread; ``threads`` splits the strips.
     """
     dtype = np.dtype(dtype)
     real = dtype.kind != "c"
-    img, ker = (shape1, shape2) if shape1[0] >= shape2[0] else (shape2, shape1)
-    (_, n1), (k0, k1) = img, ker
-    (r0, r1), (c0, c1) = windows
-    P1 = good_size(max(c1, n1 + k1 - 1 - c0, n1, k1), real=real, dtype=dtype,
-                   threads=threads)
-    H = P1 // 2 + 1 if real else P1
-    cdt = np.result_type(dtype, np.complex64)
-    fr, rows = fft_time(P1, dtype, 1), r1 - r0
+    k0, k1, n1, rows = _strip_shapes(shape1, shape2, windows)
+    c0, c1 = windows[1]
+    P1 = good_size(max(c1, n1 + k1 - 1 - c0, n1, k1), real=real, dtype=dtype)
     best = None
     T0 = 16
     while T0 < 2 * k0:
         T0 *= 2
     while True:
-        step = T0 - k0 + 1
-        per = ((T0 + step) * fr + 2 * H * fft_time(T0, cdt, 1)
-               + T0 * H * (_ns("cmul_elem") + 2 * _ns("copy_elem")))
-        # a strip's buffers (image rows, spectrum, kernel spectrum, output rows)
-        # leaving the cache: measured ~ (bytes / 1 MiB) ** 0.45
-        ws = T0 * P1 * 5 * dtype.itemsize
-        cost = -(-rows // step) * (per * (ws / 2**20) ** CONSTANTS["strip_cache_exp"]
-                                   + _ns("strip_overhead"))
-        if best is None or cost < best[1]:
-            best = ((T0, P1), cost)
+        work, units = _strip_work(T0, P1, k0, rows, dtype)
+        if best is None or work < best[1]:
+            best = (T0, work, units)
         if T0 >= rows + k0 - 1 or T0 >= 2**14:
             break
         T0 *= 2
-    (T0, P1), cost = best
-    kernel = k0 * fr + H * fft_time(T0, cdt, 1)
+    T0, work, units = best
+    H = P1 // 2 + 1 if real else P1
+    kernel = k0 * fft_time(P1, dtype) + H * fft_time(T0, np.result_type(dtype, np.complex64))
     # threads > 1: groups of strips on threads of their own (fftconv._strips)
-    return (T0, P1), (split_time(cost * CONSTANTS["strip_factor"], threads) + kernel
-                      + _ns("call_overhead"))
+    return (T0, P1), split_time(work, threads, units) + kernel + _ns("call_overhead")
+
+
+def _tile_inner(shape1, shape2, axes, tiled, real: bool, dtype) -> int:
+    """Elements per tile point: the whole-transformed axes' FFT sizes times the batch axes."""
+    others = [a for a in axes if a not in tiled]
+    inner = math.prod(good_size(shape1[a] + shape2[a] - 1, real=real, dtype=dtype)
+                      for a in others)
+    return inner * math.prod(max(shape1[a], shape2[a]) for a in range(len(shape1))
+                             if a not in axes)
+
+
+def _tile_cost(L0: int, L1: int, inner: int, dtype: np.dtype) -> tuple[float, float]:
+    """``(one transform, one tile)`` seconds for tiles of ``L0 x L1`` (times ``inner``)."""
+    n = L0 * L1 * inner
+    f = min(fft_time(n, dtype), _fft_time_nd((L0, L1), dtype) * inner)
+    # short tile axes that are not multiples of 16 (54, 36, 30: factors of 3)
+    # measured 1.5-3x the ladder's rate in N-D transforms
+    f *= CONSTANTS["tile_odd_axis"] ** ((L0 % 16 != 0) + (L1 % 16 != 0))
+    per = (2 * f + n * _elem_ns(n * dtype.itemsize) * 1e-9 * CONSTANTS["tile_passes"]
+           * (1.0 if dtype.kind != "c" else 2.0) + _ns("tile_overhead"))
+    return f, per
+
+
+def tile_split_work(shape1, shape2, axes, windows, *, dtype, tiles) -> tuple[float, int]:
+    """``(seconds, tiles)`` of the tile engine with ``tiles = {axis: L}``, as
+    :func:`tile_plan` prices it: the engine splits by it (:mod:`fftconv._parallel`)."""
+    dtype = np.dtype(dtype)
+    (a0, L0), (a1, L1) = sorted(tiles.items())
+    count = 1
+    for a, L in ((a0, L0), (a1, L1)):
+        k = min(shape1[a], shape2[a])
+        count *= math.ceil((windows[a][1] - windows[a][0]) / (L - k + 1))
+    inner = _tile_inner(shape1, shape2, axes, (a0, a1), dtype.kind != "c", dtype)
+    return count * _tile_cost(L0, L1, inner, dtype)[1], count
 
 
 def tile_plan(shape1, shape2, axes, windows, *, dtype, threads: int = 1):
@@ -167,15 +217,12 @@ def tile_plan(shape1, shape2, axes, windows, *, dtype, threads: int = 1):
         return None
     ker = shape2 if usable is big else shape1
     cand_axes = sorted(usable, key=lambda a: -(windows[a][1] - windows[a][0]) / ker[a])[:2]
-    others = [a for a in axes if a not in cand_axes]
-    inner = math.prod(good_size(shape1[a] + shape2[a] - 1, real=real, dtype=dtype,
-                                threads=threads) for a in others)
-    inner *= math.prod(max(shape1[a], shape2[a]) for a in range(len(shape1)) if a not in axes)
+    inner = _tile_inner(shape1, shape2, axes, cand_axes, real, dtype)
     options = []
     for a in cand_axes:
         k = ker[a]
         out_len = windows[a][1] - windows[a][0]
-        hi = min(1024, good_size(out_len + k - 1, real=real, dtype=dtype, threads=threads))
+        hi = min(1024, good_size(out_len + k - 1, real=real, dtype=dtype))
         sizes = sorted({L for m in (2 * k, 3 * k, 4 * k, 6 * k, 8 * k, 64, 128, 256, 512, 1024)
                         for L in (fast_len16(m, real), _len16(m))
                         if 2 * k <= L <= max(hi, 2 * k)} | {hi})
@@ -184,17 +231,11 @@ def tile_plan(shape1, shape2, axes, windows, *, dtype, threads: int = 1):
         return None
     best = None
     for (L0, n0), (L1, n1) in itertools.product(*options):
-        n = L0 * L1 * inner
-        f = min(fft_time(n, dtype), _fft_time_nd((L0, L1), dtype) * inner)
-        # short tile axes that are not multiples of 16 (54, 36, 30: factors of 3)
-        # measured 1.5-3x the ladder's rate in N-D transforms
-        f *= CONSTANTS["tile_odd_axis"] ** ((L0 % 16 != 0) + (L1 % 16 != 0))
-        per = (2 * f + n * _elem_ns(n * dtype.itemsize) * 1e-9 * CONSTANTS["tile_passes"]
-               * (1.0 if real else 2.0) + _ns("tile_overhead"))
+        f, per = _tile_cost(L0, L1, inner, dtype)
         t = n0 * n1 * per + f + _ns("call_overhead")
         if best is None or t < best[1]:
-            best = ({cand_axes[0]: L0, cand_axes[1]: L1}, t, n0 * n1 * per)
+            best = ({cand_axes[0]: L0, cand_axes[1]: L1}, t, n0 * n1 * per, n0 * n1)
     if best is None:
         return None
-    tiles, t, work = best
-    return tiles, t - work + split_time(work, threads)
+    tiles, t, work, units = best
+    return tiles, t - work + split_time(work, threads, units)

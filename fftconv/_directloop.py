@@ -112,8 +112,8 @@ def compiled_window_2d(x: np.ndarray, h: np.ndarray, windows, *,
     if not y.size:
         return y
     code, n1, k1, m1 = _CODES[dtype], x.shape[1], h.shape[1], e1 - s1
-    parts = _threads_for(threads, y.size, h.size, lambda: _costs().direct_loop_time_2d(
-        x.shape, h.shape, windows, dtype))
+    parts = split_parts(threads, y.size, h.size, lambda: _costs().direct_loop_time_2d(
+        x.shape, h.shape, windows, dtype), e0 - s0)
     _parallel.run([functools.partial(_cdirect.convolve2d, code, x, h, y[a:b], n1, k1, m1,
                                      s0 + a, s1)
                    for a, b in _parallel.chunks(e0 - s0, parts)])
@@ -126,12 +126,19 @@ def _costs():
     return _costs
 
 
-def _threads_for(threads: int, outputs: int, taps: int, seconds) -> int:
-    """Threads to split a loop over; ``seconds()`` (predicted on one) is asked only when
-    the loop may be long enough (:data:`SPLIT_MIN_MACS`)."""
+def split_parts(threads: int, outputs: int, taps: int, seconds, units: int) -> int:
+    """Threads to split a loop of ``outputs`` x ``taps`` over (the engines and the
+    cost model both ask). ``seconds`` (predicted on one thread; a callable is
+    called only when the loop may be long enough, :data:`SPLIT_MIN_MACS`);
+    ``units``: the pieces it can be cut into (1-D: tiles, 2-D: rows)."""
     if threads <= 1 or taps < SPLIT_MIN_TAPS or outputs * taps < SPLIT_MIN_MACS:
         return 1
-    return _parallel.useful_threads(threads, seconds())
+    return _parallel.parts(threads, seconds() if callable(seconds) else seconds, units)
+
+
+def split_units_1d(outputs: int, dtype) -> int:
+    """Pieces a 1-D loop of ``outputs`` can be cut into: its tiles."""
+    return max(1, outputs // _TILE.get(_CODES.get(np.dtype(dtype), "d"), 32))
 
 
 def compiled_window(x: np.ndarray, h: np.ndarray, start: int, stop: int, *,
@@ -154,8 +161,9 @@ def compiled_window(x: np.ndarray, h: np.ndarray, start: int, stop: int, *,
         return None
     y = np.empty(stop - start, dtype)
     x, h = _ready(x, dtype), _ready(h, dtype)
-    parts = _threads_for(threads, stop - start, h.size,
-                         lambda: _costs().direct_loop_time(stop - start, h.size, dtype))
+    parts = split_parts(threads, stop - start, h.size,
+                        lambda: _costs().direct_loop_time(stop - start, h.size, dtype),
+                        split_units_1d(stop - start, dtype))
     # the loop runs tiles of _TILE outputs from max(start, k - 1) on: cut there
     first = max(start, h.size - 1) - start
     _parallel.run([functools.partial(_cdirect.convolve, code, x, h, y[a:b], start + a)

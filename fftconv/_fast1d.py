@@ -35,6 +35,7 @@ import numpy as np
 
 from . import _measure, _parallel, _plans, _strategy
 from ._config import get_planner, resolve_workers
+from ._costs import oa_batches, oa_split_work
 from ._directloop import np_convolve
 
 #: Result dtype for the input dtype pairs the lean path serves.
@@ -46,8 +47,6 @@ MAX_SAMPLES = _strategy.LEAN_MAX_SAMPLES
 #: larger than a quarter of this is not kept). ``fftconv.clear_cache()`` frees them.
 MAX_JOB_BYTES = 512 * 2**20
 MAX_JOBS = 32
-#: Forward transforms per overlap-save batch: this many elements stay in cache.
-BATCH_ELEMENTS = 2**15
 
 _lock = threading.Lock()
 _pool: OrderedDict[tuple, list] = OrderedDict()
@@ -180,7 +179,7 @@ class _OAJob:
         self.off = off = w0 - (k - 1)
         self.unit = max(16 // item, 1)  # alignment of a block start, in samples
         nblk = -(-self.nout // step)
-        batch = max(1, min(nblk, BATCH_ELEMENTS // L))
+        batch, _ = oa_batches(nblk, L, lean=True)  # a batch stays in cache
         m, cdt = _spectrum(dtype, L)
         self.kbuf, self.H = _aligned(L, dtype), _aligned(m, cdt)
         self.fk = _fftw(self.kbuf, self.H, (0,), False, 1, planner)
@@ -343,7 +342,7 @@ def _decide(n, k, mode, dtype, threads, planner, method, block):
             size = int(block)
         cls = _OAJob
         # threads run groups of blocks, each transforming on one (fftconv._parallel)
-        threads = _parallel.useful_threads(threads, _strategy.oa_cost(
+        threads = _parallel.parts(threads, *oa_split_work(
             min(n, k), size, window[1] - window[0], dtype, lean=True))
     else:
         return None

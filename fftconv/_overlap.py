@@ -7,9 +7,10 @@ samples -- the ones untouched by circular wrap-around -- are written straight
 into the output. Only the blocks that touch the requested output window are
 computed, so ``same`` and ``valid`` modes do less work than ``full``.
 
-Blocks go through one pair of batched plans, :data:`BATCH_ELEMENTS` at a
-time (edge blocks too: their inputs come from a small zero-padded copy of
-just the span they need), so a call acquires three plans whatever its size.
+Blocks go through one pair of batched plans,
+:data:`~fftconv._costs.OA_BATCH_ELEMENTS` at a time (edge blocks too: their
+inputs come from a small zero-padded copy of just the span they need), so a
+call acquires three plans whatever its size.
 Memory is the output plus the kernel spectrum plus one batch of blocks
 (input, spectrum, output): unlike :func:`scipy.signal.oaconvolve`, which transforms
 every block at once, peak memory does not grow with the signal beyond the
@@ -33,6 +34,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import _parallel
+from ._costs import oa_batches, oa_split_work
 from ._nonfinite import all_finite
 from ._plans import acquire, copy_padded, fftw_available
 
@@ -104,8 +106,9 @@ def convolve_window(
     n, k = sig.shape[axis], ker.shape[axis]
     start, stop = windows[axis]
     others = [a for a in axes if a != axis]
-    oshape = {a: good_size(sig.shape[a] + ker.shape[a] - 1, real=real, dtype=work_dtype,
-                           threads=workers) for a in others}
+    # (sizes chosen for one thread, as the blocks: the same bits whatever `workers` is)
+    oshape = {a: good_size(sig.shape[a] + ker.shape[a] - 1, real=real, dtype=work_dtype)
+              for a in others}
     if block is None:
         inner = math.prod(oshape.values()) * math.prod(
             max(sig.shape[a], ker.shape[a]) for a in range(sig.ndim) if a not in axes
@@ -129,24 +132,22 @@ def convolve_window(
     starts = range(start, stop, step)
     nblk = len(starts)
     per_block = math.prod(bshape)
-    nbatch = -(-nblk // max(1, min(nblk, BATCH_ELEMENTS // max(per_block, 1))))
-    batch = -(-nblk // nbatch)
+    batch, nbatch = oa_batches(nblk, per_block, lean=False)
     baxes = [a + 1 for a in axes]
     # workers > 1: contiguous runs of batches on threads of their own, each with
     # its own one-thread plans (fftconv._parallel); every block as on one thread
     parts = 1
     if workers > 1:
-        from ._strategy import oa_cost
-
-        inner = per_block // L
-        parts = _parallel.useful_threads(workers, oa_cost(k, L, stop - start, work_dtype, inner))
+        parts = _parallel.parts(workers, *oa_split_work(k, L, stop - start, work_dtype,
+                                                        per_block // L))
     kw = {"threads": 1 if parts > 1 else workers, "planner": planner}
+    err = np.geterr()
 
     def run_batches(b_lo: int, b_hi: int) -> None:
         with (
             acquire(fwd, (batch, *sig_shape), work_dtype, baxes, **kw) as ps,
             acquire(inv, (batch, *bshape), work_dtype, baxes, **kw) as pi,
-            np.errstate(all="ignore" if parts > 1 else None),  # as the caller's, per thread
+            np.errstate(**err),  # the caller's, in every thread (a new one has numpy's default)
         ):
             for b0 in range(b_lo * batch, min(b_hi * batch, nblk), batch):
                 _batch(b0, ps, pi)
@@ -192,17 +193,12 @@ def convolve_window(
         copy_padded(pk.input_array, ker, scale=scale)
         pk.execute()
         H = pk.output_array  # held until the end: no copy of the spectrum needed
-        nb_total = -(-nblk // batch)
         _parallel.run([functools.partial(run_batches, lo, hi)
-                       for lo, hi in _parallel.chunks(nb_total, parts)])
+                       for lo, hi in _parallel.chunks(nbatch, parts)])
     if detect_nonfinite and not all_finite(out):
         return None  # overflow: the caller's careful path, as after the strips' own check
     return out
 
-
-#: Elements per batch of overlap-save blocks: 128 KiB of float64 stays in
-#: cache (larger batches measured slower on the development machine).
-BATCH_ELEMENTS = 2**14
 
 
 def _setup(sig, ker, sizes: dict[int, int], windows, work_dtype):
@@ -248,8 +244,7 @@ def _convolve_tiles(a1, a2, axes, windows, tiles, *, work_dtype, workers, planne
     others = [a for a in axes if a not in tiles]
     size = {a: int(tiles[a]) for a in tiled}
     for a in others:
-        size[a] = good_size(sig.shape[a] + ker.shape[a] - 1, real=real, dtype=work_dtype,
-                            threads=workers)
+        size[a] = good_size(sig.shape[a] + ker.shape[a] - 1, real=real, dtype=work_dtype)
     for a in tiled:
         if size[a] < ker.shape[a]:
             raise ValueError(f"tile length {size[a]} is shorter than the kernel "
@@ -281,18 +276,19 @@ def _convolve_tiles(a1, a2, axes, windows, tiles, *, work_dtype, workers, planne
     # workers > 1: contiguous runs of tiles on threads of their own, each with
     # its own one-thread plans and buffers (fftconv._parallel)
     parts = 1
-    if workers > 1:
-        from ._strategy import fft_time
+    if workers > 1:  # as the model prices it
+        from ._costs_nd import tile_split_work
 
-        parts = _parallel.useful_threads(
-            workers, len(combos) * 2.5 * fft_time(math.prod(bshape), work_dtype))
+        parts = _parallel.parts(workers, *tile_split_work(
+            a1.shape, a2.shape, axes, windows, dtype=work_dtype, tiles=tiles))
     kw = {"threads": 1 if parts > 1 else workers, "planner": planner}
+    err = np.geterr()
 
     def run_tiles(t_lo: int, t_hi: int) -> None:
         with (
             acquire(fwd, sig_shape, work_dtype, axes, **kw) as ps,
             acquire(inv, bshape, work_dtype, axes, **kw) as pi,
-            np.errstate(all="ignore" if parts > 1 else None),  # as the caller's, per thread
+            np.errstate(**err),  # the caller's, in every thread (a new one has numpy's default)
         ):
             buf, fout = ps.input_array, ps.output_array
             iin, iout = pi.input_array, pi.output_array

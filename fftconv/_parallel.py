@@ -24,16 +24,19 @@ from collections.abc import Callable, Sequence
 #: of a few thousand points and 5x slower for a 131072-point transform.
 THREADS_MIN_SIZE = 2**20
 
-#: Cost constants of the parallel split, measured on the 2-core development VM
-#: (AMD EPYC, 2026-12-05): starting and joining one thread (``thread_ns``,
-#: median of 200), and the throughput of two threads running independent
-#: FFTW plans or the compiled loop, as a multiple of one (``speedup_2``:
-#: 1.5-1.9 over runs; this VM's two cores do not always run at once). Each
-#: thread beyond the second is assumed to add the same fraction of a core.
-PARALLEL = {"thread_ns": 75_000.0, "speedup_2": 1.6}
+#: Throughput of two threads running independent FFTW plans or the compiled
+#: loop, as a multiple of one, measured on the 2-core development VM (AMD EPYC,
+#: 2026-12-05): 1.5-1.9 over runs (this VM's two cores do not always run at
+#: once). Each thread beyond the second is assumed to add the same fraction of
+#: a core.
+PARALLEL = {"speedup_2": 1.6}
 
 #: Work (seconds, predicted on one thread) below which a call stays on one
-#: thread: starting threads would cost more than a tenth of the work.
+#: thread. Starting and joining a thread takes about 75 us here (median of
+#: 200), but its start varies and the split's gain is uneven, so the split
+#: is priced as ``T + (seconds - T) / speedup`` with ``T`` this threshold: it
+#: pays from ``T`` on, continuously (a problem predicted just above ``T`` is
+#: never priced below one just under it).
 MIN_PARALLEL_SECONDS = 2e-3
 
 
@@ -45,20 +48,28 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def useful_threads(threads: int, seconds: float) -> int:
-    """How many threads to split ``seconds`` of single-thread work over (at least 1)."""
-    if threads <= 1 or seconds < MIN_PARALLEL_SECONDS:
+def parts(threads: int, seconds: float, units: int | None = None) -> int:
+    """How many threads to split ``seconds`` of one-thread work over (at least 1).
+
+    ``units``: the pieces the work comes in (batches of blocks, strips, tiles,
+    rows); no more threads than pieces. The engines and the cost model both
+    ask this, with the same arguments, so that :func:`fftconv.plan` says what
+    runs.
+    """
+    if threads <= 1 or seconds <= MIN_PARALLEL_SECONDS or (units is not None and units < 2):
         return 1
-    return max(1, min(threads, cores()))
+    t = min(threads, cores())
+    return max(1, t if units is None else min(t, units))
 
 
-def split_time(seconds: float, threads: int) -> float:
-    """Predicted time of ``seconds`` of single-thread work split over ``threads``."""
-    t = useful_threads(threads, seconds)
+def split_time(seconds: float, threads: int, units: int | None = None) -> float:
+    """Predicted time of ``seconds`` of one-thread work split as :func:`parts` splits it."""
+    t = parts(threads, seconds, units)
     if t == 1:
         return seconds
-    speedup = 1 + (t - 1) * (PARALLEL["speedup_2"] - 1)
-    return seconds / speedup + (t - 1) * PARALLEL["thread_ns"] * 1e-9
+    busiest = t if units is None else units / -(-units // t)  # pieces are not shared
+    speedup = 1 + (busiest - 1) * (PARALLEL["speedup_2"] - 1)
+    return MIN_PARALLEL_SECONDS + (seconds - MIN_PARALLEL_SECONDS) / speedup
 
 
 def chunks(total: int, parts: int, *, align: int = 1, first: int = 0) -> list[tuple[int, int]]:

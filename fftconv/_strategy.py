@@ -53,6 +53,7 @@ from ._costs_nd import (  # noqa: F401  (re-exported, as above)
     strip_plan,
     tile_plan,
 )
+from ._parallel import cores as _cores
 
 #: An engine is preferred over the default order only if predicted faster by this factor.
 MARGIN = 1.10
@@ -307,8 +308,8 @@ def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, thre
         out_len = windows[axis][1] - windows[axis][0]
         real = dtype.kind != "c"
         others = [a for a in axes if a != axis]
-        inner = math.prod(good_size(shape1[a] + shape2[a] - 1, real=real, dtype=dtype,
-                                    threads=threads) for a in others)
+        inner = math.prod(good_size(shape1[a] + shape2[a] - 1, real=real, dtype=dtype)
+                          for a in others)
         inner *= math.prod(max(shape1[a], shape2[a]) for a in range(len(shape1))
                            if a not in axes)
         # overlap-save's set-up (blocks on one axis, N-D tiles or image strips) is
@@ -347,7 +348,8 @@ def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, thre
         one = _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, 1,
                              why_fft_not_ok).predicted.get(best)
         if one and pred[best] < 0.95 * one:
-            how = "FFTW's threads" if best == "fft" else f"its work split over {threads} threads"
+            used = min(threads, _cores())
+            how = "FFTW's threads" if best == "fft" else f"its work split over {used} threads"
             reason += f"; {how}: predicted {one / pred[best]:.1f}x faster than on one"
         else:
             reason += f"; {threads} threads would not speed it up: it runs on one"

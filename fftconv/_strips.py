@@ -154,12 +154,11 @@ def convolve_window(
     work_dtype = np.dtype(work_dtype)
     T0, P1 = (int(v) for v in strips)
     parts = 1
-    if workers > 1:  # groups of strips on threads of their own, if the work is worth it
-        from ._strategy import fft_time
+    if workers > 1:  # groups of strips on threads of their own, as the model prices it
+        from ._costs_nd import strip_split_work
 
-        nstrips = -(-(windows[0][1] - windows[0][0]) // max(T0 - ker.shape[0] + 1, 1))
-        parts = _parallel.useful_threads(
-            workers, nstrips * 2.5 * fft_time(T0 * P1, work_dtype))  # two transforms and more
+        parts = _parallel.parts(workers, *strip_split_work(
+            img.shape, ker.shape, windows, dtype=work_dtype, strips=(T0, P1)))
     key = ("strips", img.shape, ker.shape, tuple(map(tuple, windows)), T0, P1,
            work_dtype.char, parts, planner)
     job = _fast1d._job(key)

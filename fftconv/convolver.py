@@ -75,8 +75,11 @@ class Convolver:
         Engine; ``'auto'`` takes the one the cost model predicts fastest,
         knowing that the kernel's spectrum is already computed.
     workers : int, optional
-        FFTW threads, fixed when the plans are made (default: see
-        :func:`fftconv.set_workers`).
+        Threads, fixed when the plans are made (default: see
+        :func:`fftconv.set_workers`): the direct engine splits its output over
+        them, the ``'fft'`` engine's transforms use FFTW's threads from 2**20
+        points on; overlap-save runs on one (one block per transform: measured
+        faster than split).
     planner : {'estimate', 'measure', 'patient', 'exhaustive'}, optional
         FFTW planner effort. ``'measure'`` and above take longer to build but
         may run faster; their plans are saved in the wisdom file

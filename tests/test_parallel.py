@@ -76,11 +76,25 @@ def test_run_runs_every_task_and_reraises():
 
 
 def test_small_work_stays_on_one_thread():
-    assert _parallel.useful_threads(8, 1e-5) == 1
-    assert _parallel.useful_threads(1, 10.0) == 1
+    assert _parallel.parts(8, 1e-5) == 1
+    assert _parallel.parts(1, 10.0) == 1
+    assert _parallel.parts(8, 10.0, units=1) == 1  # one piece: nothing to split
     assert _parallel.split_time(1e-5, 8) == 1e-5
     big = 1.0
     assert _parallel.split_time(big, 2) < big or _parallel.cores() == 1
+
+
+def test_split_price_is_continuous_and_never_falls_with_work(monkeypatch):
+    monkeypatch.setattr(_parallel, "cores", lambda: 4)
+    t = _parallel.MIN_PARALLEL_SECONDS
+    grid = [t * f for f in (0.5, 0.99, 1.0, 1.01, 1.5, 3.0, 10.0)]
+    for threads, units in ((2, None), (4, None), (4, 3), (4, 5)):
+        prices = [_parallel.split_time(s, threads, units) for s in grid]
+        assert prices == sorted(prices)  # more work never costs less
+        assert _parallel.split_time(t * 1.0001, threads, units) == pytest.approx(t, rel=1e-3)
+    assert _parallel.parts(4, 1.0, units=3) == 3
+    # 5 pieces on 4 threads: the busiest takes 2, so no better than 2.5 threads
+    assert _parallel.split_time(1.0, 4, 5) > _parallel.split_time(1.0, 4, 4)
 
 
 # --------------------------------------------------------------------- engines
