@@ -310,3 +310,14 @@ def test_any_split_gives_the_same_bits(problem):
     if same_engine:  # (FFTW's own threads start at 2**20 points: not reached here)
         np.testing.assert_array_equal(many, one)
     assert_close(many, ref_convolve(x, h, mode), tolerance(dtype, max(x.size, h.size), x, h))
+
+
+def test_split_keeps_the_callers_errstate(split_everything, make):
+    # worker threads start with numpy's default error state: the caller's must apply
+    x, h = make((4, 20_000)) * 1e-300, make((1, 101)) * 1e-20
+    for workers in (1, 3):
+        with np.errstate(under="raise"), pytest.raises(FloatingPointError):
+            fftconv.convolve(x, h, method="oa", workers=workers)
+        with np.errstate(all="ignore"):
+            fftconv.convolve(x, h, method="oa", workers=workers)
+    assert max(split_everything) > 1
