@@ -234,23 +234,38 @@ class _OAJob:
         self.shadow[...] = a
         return self.shadow
 
-    def run(self, a, b):
+    def run(self, a, b, out=None):
+        """``a`` convolved with ``b`` on the job's window (into ``out`` if given: a
+        contiguous array of the window's length and the job's dtype), or None for
+        non-finite results. ``b=None`` reuses the kernel spectrum of the last call
+        or of :meth:`set_kernel` (for an owner that keeps one kernel)."""
         try:
             with np.errstate(all="ignore"):  # non-finite inputs are detected at the end
-                return self._run(a, b)
+                return self._run(a, b, out)
         finally:
             # the plans must not keep the caller's array alive (or block its resize)
             for _, release in self.groups:
                 for fwd, rows, S in release:
                     fwd.update_arrays(rows, S)
 
-    def _run(self, a, b):
+    def set_kernel(self, b) -> None:
+        """Transform the kernel ``b`` once, for calls of :meth:`run` with ``b=None``."""
+        if self.swap:
+            raise ValueError("set_kernel needs the kernel to be the shorter input")
+        self._transform_kernel(b)
+
+    def _transform_kernel(self, b) -> None:
+        np.multiply(b, self.scale, out=self.kbuf[:self.k])
+        self.fk.execute()
+
+    def _run(self, a, b, out):
         if self.swap:
             a, b = b, a
         a = self._readable(a)
-        np.multiply(b, self.scale, out=self.kbuf[:self.k])
-        self.fk.execute()
-        out = np.empty(self.nout, self.dtype)
+        if b is not None:
+            self._transform_kernel(b)
+        if out is None:
+            out = np.empty(self.nout, self.dtype)
         _parallel.run([functools.partial(self._run_group, batches, a, out)
                        for batches, _ in self.groups])
         check = np.add.reduce(out[::self.step])

@@ -319,3 +319,27 @@ def test_direct_keeps_nan_where_the_kernel_is_larger_on_one_axis(mode):
     np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
     np.testing.assert_allclose(got[~np.isnan(got)], want[~np.isnan(want)], rtol=1e-12,
                                atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex128"])
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_short_blocks_run_on_the_lean_job(make, dtype, mode):
+    # 1-D with short blocks: batched through the lean engine's job (fewer Python
+    # steps per block), with the kernel spectrum computed once when planned
+    x, h = make((5, 100_000), dtype), make(301, dtype)
+    cv = fftconv.Convolver(h, 100_000, mode=mode, method="oa")
+    assert cv._oa_job is not None
+    got = cv(x)
+    for b in (0, 4):
+        ref = scipy.signal.convolve(x[b], h, mode=mode, method="direct")
+        np.testing.assert_allclose(got[b], ref, rtol=0, atol=_tol(dtype, 100_301, x[b], h))
+    np.testing.assert_array_equal(cv(x[2]), got[2])  # one signal; the spectrum reused
+    out = np.empty_like(got)
+    assert cv(x, out=out) is out
+    np.testing.assert_array_equal(out, got)
+    y = x.copy()
+    y[1, 700] = np.nan  # NaN stays local, as on the other paths
+    bad = cv(y)
+    want = np.convolve(np.isnan(y[1]).astype(float), np.ones(301), mode) > 0
+    np.testing.assert_array_equal(np.isnan(bad[1]), want)
+    np.testing.assert_array_equal(bad[0], got[0])
