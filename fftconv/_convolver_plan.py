@@ -17,6 +17,7 @@ import numpy as np
 import scipy.fft
 
 from . import _strategy
+from ._costs import OA_BATCH_ELEMENTS
 
 #: Overlap-save block lengths are multiples of this: FFTW's real transforms of
 #: odd or barely-even lengths (78125 = 5**7) run several times slower than the
@@ -40,14 +41,27 @@ def _oa_axis(shape: tuple[int, ...], kshape: tuple[int, ...], axes: list[int],
     return max(ok, key=lambda a: (windows[a][1] - windows[a][0]) / kshape[a])
 
 
+def lean_blocks(shape, work: np.dtype | None, block: int, *, timelimit) -> bool:
+    """Whether a Convolver runs overlap-save with FFT length ``block`` on the lean
+    engine's job (:class:`fftconv._fast1d._OAJob`): 1-D float/complex signals,
+    pyfftw, no planning time limit (the job's plans take none), and blocks short
+    enough to batch, where the Python around each transform would dominate."""
+    from ._plans import fftw_available
+
+    return (len(shape) == 1 and work is not None and work.char in "fdFD"
+            and fftw_available() and timelimit is None
+            and 2 * block <= OA_BATCH_ELEMENTS[True])
+
+
 def _choose(shape: tuple[int, ...], kernel: np.ndarray, windows: list[tuple[int, int]],
             axes: list[int], *, dtype: np.dtype, work: np.dtype | None, fft_ok: bool,
-            workers: int, method: str, mode: str) -> _strategy.ConvPlan:
+            workers: int, method: str, mode: str,
+            timelimit: float | None = None) -> _strategy.ConvPlan:
     """The engine one Convolver runs, and why (``method``: 'auto' or a checked name).
 
     The arguments are the Convolver's attributes of the same names (``shape``
     its signal shape, ``kernel`` its prepared kernel, ``work`` None where
-    ``fft_ok`` is False).
+    ``fft_ok`` is False, ``timelimit`` its planning time limit).
     """
     s, ks, w, real = shape, kernel.shape, windows, True
     pred: dict[str, float] = {}
@@ -71,13 +85,19 @@ def _choose(shape: tuple[int, ...], kernel: np.ndarray, windows: list[tuple[int,
             k = ks[axis]
             out_len = w[axis][1] - w[axis][0]
             inner = batch * math.prod(f for a, f in zip(axes, fs) if a != axis)
-            L = _block_size(k, out_len, inner, real, work=work)
+            L = _strategy.oa_block_size(k, out_len, dtype=work, lean=True)
+            lean = lean_blocks(s, work, L, timelimit=timelimit)
+            if not lean:
+                L = _block_size(k, out_len, inner, real, work=work)
             if method == "oa" or out_len + k - 1 > 2 * k:
-                # the blocks run one after another (Convolver._run_oa)
-                pred["oa"] = (_strategy.oa_cost(k, L, out_len, work, inner, workers,
-                                                split=False)
-                              - _strategy.fft_time(L * inner, work, workers)
-                              - ns("call_overhead"))
+                if lean:  # batched blocks, split over threads (Convolver._run_oa)
+                    pred["oa"] = (_strategy.oa_cost(k, L, out_len, work, 1, workers, lean=True)
+                                  - _strategy.fft_time_1d(L, work))
+                else:  # the blocks run one after another
+                    pred["oa"] = (_strategy.oa_cost(k, L, out_len, work, inner, workers,
+                                                    split=False)
+                                  - _strategy.fft_time(L * inner, work, workers)
+                                  - ns("call_overhead"))
                 params["oa"] = {"axis": axis, "block": L}
     if method == "auto":
         best = "direct"

@@ -347,7 +347,7 @@ def _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, thre
     if threads > 1:  # say whether the threads help the chosen engine
         one = _choose_cached(shape1, shape2, axes, windows, dtype, fft_ok, direct_ok, 1,
                              why_fft_not_ok).predicted.get(best)
-        if one and pred[best] < 0.95 * one:
+        if one and pred[best] < one:  # (a split is priced below one thread exactly when it runs)
             used = min(threads, _cores())
             how = "FFTW's threads" if best == "fft" else f"its work split over {used} threads"
             reason += f"; {how}: predicted {one / pred[best]:.1f}x faster than on one"

@@ -22,11 +22,11 @@ import numpy as np
 from . import _direct, _directloop, _fast1d, _nonfinite, _parallel, _strategy, wisdom
 from ._config import resolve_workers
 from ._convolver_plan import BLOCK_MULTIPLE as BLOCK_MULTIPLE  # still importable from here
-from ._convolver_plan import _choose, _fast_len, _spectrum
-from ._costs import OA_BATCH_ELEMENTS, oa_split_work
+from ._convolver_plan import _choose, _fast_len, _spectrum, lean_blocks
+from ._costs import oa_split_work
 from ._dispatch import _finish, _swap_needed, _windows, _work_dtype
 from ._exact_int import _int_fft_safe
-from ._plans import _new_plan, copy_padded, fftw_available
+from ._plans import _new_plan, copy_padded
 from ._validate import (
     as_array,
     check_axes,
@@ -192,7 +192,8 @@ class Convolver:
         self._lock = threading.Lock()
         self.plan = _choose(self.shape, self.kernel, self.windows, self.axes, dtype=self.dtype,
                             work=self.work, fft_ok=self.fft_ok, workers=self.workers,
-                            method=self.method, mode=self.mode)
+                            method=self.method, mode=self.mode,
+                            timelimit=self.planning_timelimit)
         self.method = self.plan.method
         self._setup()
 
@@ -261,20 +262,21 @@ class Convolver:
         self._fshape = tuple(sizes.get(a, n) for a, n in enumerate(self.shape))
         self._oa_job = None
         if self.method == "oa":
-            self._oa_plans = (self._new(self._kinds[0], self._fshape, self.axes),
-                              self._new(self._kinds[1], self._fshape, self.axes))
             # 1-D with short blocks: the lean engine's job, whose batches of blocks
             # save the Python around each transform (200000 x 301, 16 signals, L=1024:
             # 18.6 against 37.2 ms); long blocks (one per batch) stay on the aligned
             # plans below, 5 % faster there (1e6 x 3001, L=19200: 6.8 against 7.2 ms)
-            if (len(self.shape) == 1 and self.work.char in "fdFD" and fftw_available()
-                    and 2 * self._block <= OA_BATCH_ELEMENTS[True]):
+            if lean_blocks(self.shape, self.work, self._block,
+                           timelimit=self.planning_timelimit):
                 k, window = self.kernel.shape[0], self.windows[0]
                 parts = _parallel.parts(self.workers, *oa_split_work(
                     k, self._block, window[1] - window[0], self.work, lean=True))
                 self._oa_job = _fast1d._OAJob(self.shape[0], k, self._block, window,
                                               self.work, parts, self.planner)
                 self._oa_job.set_kernel(self.kernel)  # once: every call reuses it
+            else:  # one block per transform, N-D or long blocks (see _run_oa)
+                self._oa_plans = (self._new(self._kinds[0], self._fshape, self.axes),
+                                  self._new(self._kinds[1], self._fshape, self.axes))
         else:
             self._plans_for(1)
         self._H = _spectrum(self.kernel, self.axes, sizes, work=self.work, workers=self.workers)
@@ -451,20 +453,32 @@ class Convolver:
         axis, L = self._axis, self._block
         k = self.kernel.shape[axis]
         start, stop = self.windows[axis]
-        if self._oa_job is not None:
-            # 1-D: the lean engine's job (batched blocks read in place, split over
-            # threads), with the kernel spectrum computed when planned
-            blocks = []
-            for b in range(xb.shape[0]):
-                if self._oa_job.run(xb[b], None, out=dest[b]) is None:
-                    # overflow: the block-by-block path below (which checks nothing)
-                    blocks += [(b, o) for o in range(start, stop, L - k + 1)]
-        else:
-            blocks = [(b, o) for b in range(xb.shape[0]) for o in range(start, stop, L - k + 1)]
-        # N-D: one block per transform, on this thread (split over two, the Python
-        # between transforms of a few thousand points held the GIL: measured slower)
-        if blocks:
-            self._oa_blocks(xb, dest, blocks, self._oa_plans)
+        if self._oa_job is None:
+            # one block per transform, on this thread (split over two, the Python
+            # between transforms of a few thousand points held the GIL: measured slower)
+            self._oa_blocks(xb, dest, [(b, o) for b in range(xb.shape[0])
+                                       for o in range(start, stop, L - k + 1)], self._oa_plans)
+            return
+        # 1-D: the lean engine's job (batched blocks read in place, split over
+        # threads), with the kernel spectrum computed when planned
+        job = self._oa_job
+        for b in range(xb.shape[0]):
+            if job.run(xb[b], None, out=dest[b]) is not None:
+                continue
+
+            def run(a1, a2):  # the job on other inputs (overflow_safe's scaled rerun)
+                out = np.empty(dest.shape[1:], self.work)
+                job.run(a1, a2, out=out)
+                return out
+
+            # a spectrum or a block overflowed: rerun on scaled inputs, or the
+            # direct sum, as fftconv.convolve does (fftconv._nonfinite)
+            try:
+                dest[b] = _nonfinite.overflow_safe(
+                    run, xb[b], self.kernel,
+                    exact=lambda a1, a2: _direct.faithful_window(a1, a2, self.windows))
+            finally:
+                job.set_kernel(self.kernel)  # the reruns transformed other kernels
 
     def _oa_blocks(self, xb, dest, blocks, plans) -> None:
         ps, pi = plans

@@ -226,7 +226,8 @@ def test_pickle_replans():
     h, x = rng.standard_normal(101), rng.standard_normal(5000)
     cv = fftconv.Convolver(h, 5000, mode="same", method="oa", correlate=True)
     cv2 = pickle.loads(pickle.dumps(cv))
-    assert cv2._oa_plans[0] is not cv._oa_plans[0]
+    assert cv2._oa_job is not cv._oa_job  # (1-D short blocks: the lean job, replanned)
+    assert cv._oa_job is not None or cv2._oa_plans[0] is not cv._oa_plans[0]
     assert (cv2.method, cv2.mode, cv2.correlate, cv2._block) == ("oa", "same", True, cv._block)
     assert np.array_equal(cv2.conv(x), cv.conv(x))
 
@@ -343,3 +344,20 @@ def test_short_blocks_run_on_the_lean_job(make, dtype, mode):
     want = np.convolve(np.isnan(y[1]).astype(float), np.ones(301), mode) > 0
     np.testing.assert_array_equal(np.isnan(bad[1]), want)
     np.testing.assert_array_equal(bad[0], got[0])
+
+
+def test_overflowing_spectra_are_rescaled():
+    # finite inputs whose FFT overflows: inf only where the direct sum overflows
+    kk = np.full(301, 1e-3 / 301)
+    cv = fftconv.Convolver(kk, 20_000, mode="same", method="oa")
+    assert cv._oa_job is not None
+    x = np.full((2, 20_000), 1e307)
+    x[0] = 1
+    got = cv(x)
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got[1, 5000], 1e304, rtol=1e-9)
+    np.testing.assert_allclose(got[0, 5000], 1e-3, rtol=1e-9)
+    np.testing.assert_array_equal(cv(x[0]), got[0])  # the kernel's spectrum is back
+    x32 = np.full(20_000, 1e37, np.float32)
+    cv32 = fftconv.Convolver(kk.astype(np.float32), 20_000, mode="same", method="oa")
+    assert np.isfinite(cv32(x32)).all()
