@@ -221,6 +221,46 @@ def _setup(sig, ker, sizes: dict[int, int], windows, work_dtype):
     return sig_shape, ker_shape, bshape, out, kinds, scale
 
 
+def serial_blocks(xb: np.ndarray, dest: np.ndarray, plans, H: np.ndarray, *, axis: int,
+                  block: int, k: int, windows) -> None:
+    """Overlap-save one block per transform, with a kernel spectrum computed once
+    (:class:`fftconv.Convolver` with long blocks or N-D signals).
+
+    ``xb``: signals (signal, ...); ``dest``: their outputs on ``windows`` (one
+    ``(start, stop)`` per signal axis); ``plans``: a forward/inverse pair on
+    the block shape (``block`` along ``axis`` of a signal, FFT sizes on the
+    other convolved axes); ``H``: the kernel's spectrum on it, scaled by 1/n;
+    ``k``: the kernel's length along ``axis``.
+    """
+    ps, pi = plans
+    n, L = xb.shape[axis + 1], block
+    step = L - k + 1
+    start, stop = windows[axis]
+    buf = ps.input_array
+    crop = [slice(s, e) for s, e in windows]
+    for b in range(xb.shape[0]):
+        sig, out = xb[b], dest[b]
+        for o in range(start, stop, step):
+            nb = min(step, stop - o)
+            lo = o - k + 1  # first input sample this block needs
+            src_lo, src_hi = max(lo, 0), min(o + step, n)
+            head = src_lo - lo
+            if src_hi > src_lo:
+                copy_padded(_take(buf, axis, head, head + src_hi - src_lo),
+                            _take(sig, axis, src_lo, src_hi))
+                if head:
+                    _take(buf, axis, 0, head)[...] = 0
+                if head + src_hi - src_lo < L:
+                    _take(buf, axis, head + src_hi - src_lo, L)[...] = 0
+            else:
+                buf[...] = 0
+            ps.execute()
+            np.multiply(ps.output_array, H, out=pi.input_array)
+            pi.execute()
+            crop[axis] = slice(k - 1, k - 1 + nb)
+            _take(out, axis, o - start, o - start + nb)[...] = pi.output_array[tuple(crop)]
+
+
 def _take(arr: np.ndarray, axis: int, lo: int, hi: int) -> np.ndarray:
     idx = [slice(None)] * arr.ndim
     idx[axis] = slice(lo, hi)

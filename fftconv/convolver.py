@@ -19,7 +19,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import _direct, _directloop, _fast1d, _nonfinite, _parallel, _strategy, wisdom
+from . import _direct, _directloop, _fast1d, _nonfinite, _overlap, _parallel, _strategy, wisdom
 from ._config import resolve_workers
 from ._convolver_plan import BLOCK_MULTIPLE as BLOCK_MULTIPLE  # still importable from here
 from ._convolver_plan import _choose, _fast_len, _spectrum, lean_blocks
@@ -44,12 +44,6 @@ __all__ = ["Convolver"]
 CHUNK_BYTES = 32 * 2**20
 #: Batch sizes whose plans one Convolver keeps (least recently used dropped first).
 MAX_BATCH_PLANS = 4
-
-
-def _take(arr: np.ndarray, axis: int, lo: int, hi: int) -> np.ndarray:
-    idx = [slice(None)] * arr.ndim
-    idx[axis] = slice(lo, hi)
-    return arr[tuple(idx)]
 
 
 class Convolver:
@@ -452,12 +446,11 @@ class Convolver:
     def _run_oa(self, xb: np.ndarray, dest: np.ndarray) -> None:
         axis, L = self._axis, self._block
         k = self.kernel.shape[axis]
-        start, stop = self.windows[axis]
         if self._oa_job is None:
             # one block per transform, on this thread (split over two, the Python
             # between transforms of a few thousand points held the GIL: measured slower)
-            self._oa_blocks(xb, dest, [(b, o) for b in range(xb.shape[0])
-                                       for o in range(start, stop, L - k + 1)], self._oa_plans)
+            _overlap.serial_blocks(xb, dest, self._oa_plans, self._H, axis=axis, block=L,
+                                   k=k, windows=self.windows)
             return
         # 1-D: the lean engine's job (batched blocks read in place, split over
         # threads), with the kernel spectrum computed when planned
@@ -479,35 +472,6 @@ class Convolver:
                     exact=lambda a1, a2: _direct.faithful_window(a1, a2, self.windows))
             finally:
                 job.set_kernel(self.kernel)  # the reruns transformed other kernels
-
-    def _oa_blocks(self, xb, dest, blocks, plans) -> None:
-        ps, pi = plans
-        axis, L = self._axis, self._block
-        n, k = self.shape[axis], self.kernel.shape[axis]
-        step = L - k + 1
-        start, stop = self.windows[axis]
-        buf, H = ps.input_array, self._H
-        crop = [slice(s, e) for s, e in self.windows]
-        for b, o in blocks:
-            sig, out = xb[b], dest[b]
-            nb = min(step, stop - o)
-            lo = o - k + 1  # first input sample this block needs
-            src_lo, src_hi = max(lo, 0), min(o + step, n)
-            head = src_lo - lo
-            if src_hi > src_lo:
-                copy_padded(_take(buf, axis, head, head + src_hi - src_lo),
-                            _take(sig, axis, src_lo, src_hi))
-                if head:
-                    _take(buf, axis, 0, head)[...] = 0
-                if head + src_hi - src_lo < L:
-                    _take(buf, axis, head + src_hi - src_lo, L)[...] = 0
-            else:
-                buf[...] = 0
-            ps.execute()
-            np.multiply(ps.output_array, H, out=pi.input_array)
-            pi.execute()
-            crop[axis] = slice(k - 1, k - 1 + nb)
-            _take(out, axis, o - start, o - start + nb)[...] = pi.output_array[tuple(crop)]
 
     # ------------------------------------------------------------------ protocol
 
