@@ -6,7 +6,9 @@ The block and direct engines instead cut their *output* into contiguous
 chunks, one per thread, each computed exactly as a single-threaded call
 computes it: overlap-save runs the same blocks through its own one-thread
 plans, the compiled direct loop starts each chunk on one of its own tile
-boundaries. So the result is bitwise the same whatever ``workers`` is.
+boundaries. So an engine gives the same bits whatever ``workers`` is (its
+blocks, strips and tiles are chosen for one thread; ``method='auto'`` may
+still pick another engine when threads change the costs).
 
 The threads are started for the call and joined before it returns: nothing
 runs in the background between calls. FFTW plans, NumPy's ufuncs on large
