@@ -99,6 +99,11 @@ CONSTANTS: dict[str, float] = {
     # extra per multiply-add in the 2-D loop's edge columns (either precision), fitted to
     # 64x64 .. 512x512 with 3x3 .. 15x15 kernels, 'same' and 'full' (32 cases)
     "cdirect_edge_mac_2d": 0.12,
+    # complex 2-D results (four real passes over row chunks) and integer ones (in float64,
+    # then cast), beside the loop's own time, per output: measured 2026-12-05 on the AMD
+    # EPYC VM, 64x64 .. 1024x1024 with 3x3 .. 9x9 kernels
+    "cdirect_complex_out_2d": 2.5,
+    "cdirect_int_out_2d": 2.0,
     "np_convolve_mac_short": 0.32,  # numpy.convolve, kernel < 64 taps, per multiply-add
     "np_convolve_mac_long": 0.08,  # numpy.convolve, kernel >= 64 taps
     "ndimage_mac": 0.5,  # scipy.ndimage.correlate, per multiply-add
@@ -255,7 +260,11 @@ def direct_time(shape1, shape2, windows, dtype, threads: int = 1) -> float:
         units = _directloop.split_units_1d(out, dtype)
         return split_time(t, _directloop.split_parts(threads, out, ksize, t, units), units)
     if len(shape1) == 2 and _directloop.uses_compiled_2d(shape1, shape2, dtype):
-        t = direct_loop_time_2d(shape1, shape2, windows, dtype)
+        t = direct_loop_time_2d(shape1, shape2, windows, _directloop.loop_dtype(dtype))
+        if dtype.kind == "c":  # four real passes, and the parts copied in and out
+            t = 4 * t + out * _ns("cdirect_complex_out_2d")
+        elif dtype.kind in "biu":  # in float64: casts in, exactness check, cast out
+            t += out * _ns("cdirect_int_out_2d")
         rows = windows[0][1] - windows[0][0]
         return split_time(t, _directloop.split_parts(threads, out, ksize, t, rows), rows)
     if len(shape1) == 1 and dtype.kind != "O":

@@ -10,11 +10,16 @@ Four paths, fastest first:
   outputs in vector registers, one kernel tap at a time; 2-5x faster than
   :func:`numpy.convolve` from about 7 taps), else :func:`numpy.convolve`
   (complex inputs, or fftconv built without a C compiler).
-* 2-D float32/float64 whose kernel fits inside the image: the same compiled
-  loop, row by row (``_directloop``).
+* 2-D whose kernel fits inside the image: the same compiled loop, row by
+  row (``_directloop``), for float32/float64; complex results as real passes
+  over the parts (from about 2**15 multiply-adds on images 32 columns wider
+  than the kernel; below, scipy's complex loop is faster); integers and bool
+  in float64 where every sum is exact (below 2**53), cast back with NumPy's
+  wrap-around.
 * other N-D floating point: :func:`scipy.ndimage.correlate` on the zero-padded
-  window (compiled; accumulates in double precision).
-* everything else (integers, bool, objects such as ``Fraction``): a sum of
+  window (compiled; accumulates in double precision), or scipy's complex
+  2-D loop.
+* everything else (larger integers, objects such as ``Fraction``): a sum of
   shifted, scaled copies of the signal, one vectorised pass per kernel element,
   which keeps NumPy's exact integer (wrap-around) and object arithmetic.
 

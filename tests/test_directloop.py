@@ -323,6 +323,101 @@ def test_2d_integer_valued_exact_and_nonfinite_footprint():
             np.testing.assert_array_equal(test(got), test(want))
 
 
+def _windows_2d(shape, kshape):
+    F0, F1 = shape[0] + kshape[0] - 1, shape[1] + kshape[1] - 1
+    return [((0, F0), (0, F1)),
+            (((kshape[0] - 1) // 2, (kshape[0] - 1) // 2 + shape[0]),
+             ((kshape[1] - 1) // 2, (kshape[1] - 1) // 2 + shape[1])),
+            ((kshape[0] - 1, shape[0]), (kshape[1] - 1, shape[1])),
+            ((F0 - 3, F0), (1, F1 - 2)), ((1, F0 - 1), (2, F1 - 1))]
+
+
+@needs_compiled
+@pytest.mark.parametrize("dtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("which", ["both", "x", "h"])
+@pytest.mark.parametrize("shape, kshape", [((60, 90), (3, 3)), ((23, 90), (7, 5)),
+                                           ((200, 200), (1, 1)), ((9, 300), (9, 2))])
+def test_2d_complex_real_passes_match_reference(shape, kshape, dtype, which, monkeypatch):
+    """Complex windows as four (two) real passes over row chunks, on 1 and 2 threads."""
+    from fftconv._directloop import compiled_window_2d
+
+    rng = np.random.default_rng(sum(shape) + 10 * sum(kshape))
+    part = np.dtype(dtype).char.lower()
+    x = rng.standard_normal(shape).astype(part)
+    h = rng.standard_normal(kshape).astype(part)
+    if which in ("both", "x"):
+        x = x + 1j * rng.standard_normal(shape).astype(part)
+    if which in ("both", "h"):
+        h = h + 1j * rng.standard_normal(kshape).astype(part)
+    x0, h0 = x.copy(), h.copy()
+    xr, xi, hr, hi = x.real, np.imag(x), h.real, np.imag(h)
+    full_re = _reference_2d(xr, hr) - _reference_2d(xi, hi)
+    full_im = _reference_2d(xr, hi) + _reference_2d(xi, hr)
+    mags = _reference_2d(abs(x), abs(h)).astype(np.float64)
+    tol = 4 * h.size * np.finfo(dtype).eps * mags + np.finfo(part).tiny
+    for chunk in (2**16, 50):  # one chunk, and chunks of a few rows
+        monkeypatch.setattr(_directloop, "COMPLEX_CHUNK", chunk)
+        for w in _windows_2d(shape, kshape):
+            if any(e <= s for s, e in w):
+                continue
+            sl = tuple(slice(s, e) for s, e in w)
+            for threads in (1, 2):
+                got = compiled_window_2d(x, h, w, threads=threads)
+                assert got.dtype == np.result_type(x, h) and got.shape == full_re[sl].shape
+                err = np.hypot((got.real - full_re[sl]).astype(np.float64),
+                               (got.imag - full_im[sl]).astype(np.float64))
+                assert np.all(err <= 2 * tol[sl]), (w, chunk, float(err.max()))
+    np.testing.assert_array_equal(x, x0)
+    np.testing.assert_array_equal(h, h0)
+
+
+def test_2d_complex_uses_the_loop_only_where_it_wins():
+    # narrow or tiny complex problems stay on scipy's complex loop (measured faster)
+    assert not _directloop.uses_compiled_2d((9, 16), (7, 4), np.complex128)
+    assert not _directloop.uses_compiled_2d((40, 23), (34, 2), np.complex128)
+    assert _directloop.uses_compiled_2d((64, 64), (3, 3), np.complex128) == _directloop.COMPILED
+    assert _directloop.uses_compiled_2d((512, 512), (9, 9), np.complex64) == _directloop.COMPILED
+    assert not _directloop.uses_compiled_2d((512, 512), (9, 9), np.clongdouble)
+
+
+@needs_compiled
+@pytest.mark.parametrize("dtype", [np.int8, np.uint8, np.int32, np.int64, np.uint64, np.bool_])
+def test_2d_integers_run_exactly_in_float64_and_wrap_like_numpy(dtype):
+    import scipy.signal
+
+    from fftconv._direct import faithful_window
+    from fftconv._directloop import compiled_window_2d
+
+    rng = np.random.default_rng(np.dtype(dtype).num)
+    info = np.iinfo(dtype) if np.dtype(dtype).kind != "b" else None
+    lo, hi = (0, 2) if info is None else (max(info.min, -2**31), min(info.max, 2**31 - 1))
+    x = rng.integers(lo, hi, (30, 50), endpoint=True).astype(dtype)
+    h = rng.integers(0 if info is None else max(info.min, -3), 2 if info is None else 4,
+                     (5, 4), endpoint=True).astype(dtype)
+    for w in _windows_2d(x.shape, h.shape):
+        got = compiled_window_2d(x, h, w)
+        want = faithful_window(x, h, w)  # numpy's own integer arithmetic, wrapping
+        assert got.dtype == want.dtype == np.dtype(dtype)
+        np.testing.assert_array_equal(got, want)
+    if dtype in (np.int32, np.int64):
+        np.testing.assert_array_equal(compiled_window_2d(x, h, _windows_2d(x.shape, h.shape)[0]),
+                                      scipy.signal.convolve2d(x, h))
+
+
+@needs_compiled
+def test_2d_integers_too_large_for_float64_fall_back_exactly():
+    from fftconv._directloop import compiled_window_2d
+
+    x = np.full((10, 10), 2**40 + 1, np.int64)
+    h = np.full((3, 3), 2**20 + 1, np.int64)
+    assert compiled_window_2d(x, h, [(0, 12), (0, 12)]) is None  # max|x| sum|h| > 2**53
+    want = np.zeros((12, 12), np.int64)
+    for (a, b), c in np.ndenumerate(h):
+        want[a:a + 10, b:b + 10] += c * x
+    np.testing.assert_array_equal(fftconv.convolve(x, h, method="direct"), want)
+    np.testing.assert_array_equal(fftconv.convolve(x, h), want)
+
+
 @needs_compiled
 def test_2d_bad_calls_into_the_module_raise():
     from fftconv import _cdirect
