@@ -19,7 +19,7 @@ import numpy as np
 
 from . import _measure, _nonfinite, _separable, _strategy
 from ._config import get_planner, resolve_workers
-from ._directloop import np_convolve, plain_sum
+from ._directloop import SPLIT_MIN_MACS, np_convolve, plain_sum
 from ._exact_int import _exact_int_fft, _int_bound, _int_fft_safe
 from ._validate import (
     as_array,
@@ -261,6 +261,16 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
     swap, windows, fax, method, params, cost, sep_cost = decision
     if swap:
         in1, in2 = in2, in1
+    elif (seen is None and auto and method == "direct" and not correlate and workers == 1
+          and in1.ndim == 2 and result_dtype.kind == "f" and result_dtype.itemsize <= 8
+          and sep_cost * _strategy.MARGIN >= cost and plain_sum(in1, in2)
+          and math.prod(e - s for s, e in windows) <= SMALL_ND_OUTPUT
+          and in1.size * in2.size < SPLIT_MIN_MACS):
+        # the next call of these shapes goes straight to the loop (fftconv.convolve)
+        if len(_strategy.DIRECT_2D) >= 4096:
+            _strategy.DIRECT_2D.clear()
+        _strategy.DIRECT_2D[(in1.shape, in2.shape, mode, in1.dtype.char,
+                             in2.dtype.char)] = windows
     # the rank-1 shortcut: its cost depends on the shapes only (remembered with the
     # decision), the kernel's values are checked only where it would win
     if auto and sep_cost * _strategy.MARGIN < cost and _separable.rank1_factors(in2) is not None:

@@ -13,7 +13,7 @@ import importlib
 import numpy as np
 
 from . import _measure, _strategy
-from ._directloop import np_convolve
+from ._directloop import compiled_window_2d, np_convolve
 from ._dispatch import (
     _conv_all_axes,
     _fft_family,
@@ -129,6 +129,10 @@ def convolve(in1, in2, mode: str = "full", method: str = "auto", *,
         out = _fast_1d(in1, in2, mode, method, workers)
         if out is not None:
             return out
+    else:
+        out = _seen_2d(in1, in2, mode, method, workers)
+        if out is not None:
+            return out
     if _is_dask(in1) or _is_dask(in2):
         from . import dask as _dask
 
@@ -186,6 +190,18 @@ def correlate(in1, in2, mode: str = "full", method: str = "auto", *,
 
         return _dask.correlate(in1, in2, mode=mode, method=method, workers=workers)
     return _conv_all_axes(in1, in2, mode, method, workers, correlate=True)
+
+
+def _seen_2d(in1, in2, mode, method, workers) -> np.ndarray | None:
+    """A small real 2-D convolution whose shapes the model gave to the compiled loop
+    before (:data:`fftconv._strategy.DIRECT_2D`): the loop at once, else None."""
+    if (type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 2 == in2.ndim
+            and workers is None and method == "auto" and not _measure._winners):
+        window = _strategy.DIRECT_2D.get((in1.shape, in2.shape, mode, in1.dtype.char,
+                                          in2.dtype.char))
+        if window is not None:
+            return compiled_window_2d(in1, in2, window)
+    return None
 
 
 _lazy: dict = {}
@@ -323,6 +339,10 @@ def _fast_fft_1d(in1, in2, mode, axes, method, workers) -> np.ndarray | None:
 
 
 def _conv2d(in1, in2, mode, boundary, fillvalue, method, workers, *, correlate, name):
+    if not correlate and boundary == "fill" and type(fillvalue) is int and fillvalue == 0:
+        out = _seen_2d(in1, in2, mode, method, workers)  # zero fill: convolve's result
+        if out is not None:
+            return out
     mode = check_mode(mode)
     boundary = check_boundary(boundary)
     in1 = as_array(in1, "in1")

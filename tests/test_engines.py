@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+import scipy.signal
 from conftest import ALL_DTYPES, make_array
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -345,6 +346,41 @@ def test_small_nd_decisions_are_remembered_and_stay_correct(rng):
     assert len(_dispatch._SMALL_ND) == 1
     fftconv._strategy._reset()  # what calibrate() calls: a new cost model forgets them
     assert not _dispatch._SMALL_ND
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_small_real_2d_calls_seen_before_go_straight_to_the_loop(rng, mode):
+    from fftconv import _directloop, _strategy
+
+    if not _directloop.COMPILED:
+        pytest.skip("built without a C compiler")
+    _strategy._reset()
+    x, h = rng.standard_normal((15, 32)), rng.standard_normal((4, 3))
+    key = ((15, 32), (4, 3), mode, "d", "d")
+    first = fftconv.convolve(x, h, mode)
+    assert key in _strategy.DIRECT_2D
+    want = ref_convolve(x, h, mode)
+    assert_close(first, want, tolerance(np.float64, 1, x, h))
+    for again in (fftconv.convolve(x, h, mode), fftconv.convolve2d(x, h, mode),
+                  fftconv.convolve(x, h, mode, method="direct")):
+        np.testing.assert_array_equal(again, first)
+    # NaN keeps the direct sum's footprint on the lean path too; the inputs are not touched
+    x2 = x.copy()
+    x2[5, 5] = np.nan
+    kept = x2.copy()
+    y = fftconv.convolve(x2, h, mode)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(fftconv.convolve(x2, h, mode,
+                                                                         method="direct")))
+    np.testing.assert_array_equal(x2, kept)
+    # not remembered: correlate, complex results, other boundaries of convolve2d
+    fftconv.correlate(x, h, mode)
+    fftconv.convolve(x + 0j, h, mode)
+    assert len(_strategy.DIRECT_2D) == 1
+    symm = scipy.signal.convolve2d(x, h, mode, "symm")
+    assert_close(fftconv.convolve2d(x, h, mode, boundary="symm"), symm,
+                 tolerance(np.float64, 1, x, h))
+    _strategy._reset()
+    assert not _strategy.DIRECT_2D
 
 
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
