@@ -271,6 +271,14 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
             _strategy.DIRECT_2D.clear()
         _strategy.DIRECT_2D[(in1.shape, in2.shape, mode, in1.dtype.char,
                              in2.dtype.char)] = windows
+    if (seen is None and auto and method == "fft" and params and not correlate
+            and in1.ndim >= 2 and sep_cost * _strategy.MARGIN >= cost):
+        # the next call of these shapes takes a cached job (fftconv._fastnd)
+        key = ("convolve", *((in2.shape, in1.shape) if swap else (in1.shape, in2.shape)),
+               mode, None, *((in2.dtype.char, in1.dtype.char) if swap
+                             else (in1.dtype.char, in2.dtype.char)))
+        _fastnd().remember(key, in1.shape, in2.shape, fax, params["fshape"], windows,
+                           result_dtype, workers, swap=swap)
     # the rank-1 shortcut: its cost depends on the shapes only (remembered with the
     # decision), the kernel's values are checked only where it would win
     if auto and sep_cost * _strategy.MARGIN < cost and _separable.rank1_factors(in2) is not None:
@@ -316,6 +324,10 @@ def _transform_axes(s1, s2, axes, windows) -> list[int]:
     """
     return [a for a in axes
             if not (min(s1[a], s2[a]) == 1 and windows[a] == (0, max(s1[a], s2[a])))]
+
+
+def _fastnd():
+    return importlib.import_module("fftconv._fastnd")
 
 
 def _direct_mod():
@@ -378,7 +390,7 @@ def _freq_axes(in1, in2, mode, axes):
     return in1, in2, ax
 
 
-def _fft_family(in1, in2, mode, axes, workers, *, engines) -> np.ndarray:
+def _fft_family(in1, in2, mode, axes, workers, *, engines, key=None) -> np.ndarray:
     mode = check_mode(mode)
     workers = resolve_workers(workers)
     in1 = as_array(in1, "in1")
@@ -388,7 +400,9 @@ def _fft_family(in1, in2, mode, axes, workers, *, engines) -> np.ndarray:
     check_same_ndim(in1, in2)
     if in1.size == 0 or in2.size == 0:
         return np.array([])
+    first = in1
     in1, in2, ax = _freq_axes(in1, in2, mode, axes)
+    swapped = in1 is not first
     in1, in2 = _object_to_numeric(in1), _object_to_numeric(in2)
     work = _work_dtype(in1.dtype, in2.dtype)
     windows = _windows(mode, in1.shape, in2.shape, ax, in1.ndim)
@@ -402,6 +416,9 @@ def _fft_family(in1, in2, mode, axes, workers, *, engines) -> np.ndarray:
     method, params = p.method, p.params
     if method not in engines:
         method, params = engines[0], None
+    if key is not None and method == "fft" and params:  # the next call: a cached job
+        _fastnd().remember(key, in1.shape, in2.shape, ax, params["fshape"], windows, work,
+                           workers, swap=swapped)
     # NaN/inf stay local, as in the direct sum (see fftconv._nonfinite)
     f1, bad1 = _nonfinite.split(in1)
     f2, bad2 = _nonfinite.split(in2)

@@ -9,6 +9,7 @@ answered by :mod:`fftconv._planning` (``choose_conv_method``, ``plan``).
 from __future__ import annotations
 
 import importlib
+import sys
 
 import numpy as np
 
@@ -131,6 +132,8 @@ def convolve(in1, in2, mode: str = "full", method: str = "auto", *,
             return out
     else:
         out = _seen_2d(in1, in2, mode, method, workers)
+        if out is None and method == "auto":
+            out = _seen_nd(_nd_key("convolve", in1, in2, mode, None, workers), in1, in2)
         if out is not None:
             return out
     if _is_dask(in1) or _is_dask(in2):
@@ -204,6 +207,27 @@ def _seen_2d(in1, in2, mode, method, workers) -> np.ndarray | None:
     return None
 
 
+def _nd_key(name: str, in1, in2, mode, axes, workers) -> tuple | None:
+    """The key under which a small N-D one-FFT problem is remembered
+    (:mod:`fftconv._fastnd`), or None where the lean path does not apply."""
+    if not (type(in1) is np.ndarray and type(in2) is np.ndarray and workers is None
+            and in1.ndim == in2.ndim and in1.ndim >= 2 and type(mode) is str):
+        return None
+    if axes is not None and type(axes) is not int:
+        if type(axes) not in (list, tuple) or any(type(a) is not int for a in axes):
+            return None
+        axes = tuple(axes)
+    return (name, in1.shape, in2.shape, mode, axes, in1.dtype.char, in2.dtype.char)
+
+
+def _seen_nd(key, in1, in2) -> np.ndarray | None:
+    """A remembered small N-D one-FFT problem on its cached job, else None."""
+    if key is None:
+        return None
+    fast = sys.modules.get("fftconv._fastnd")  # imported once the general path ran one
+    return None if fast is None else fast.run(key, in1, in2)
+
+
 _lazy: dict = {}
 
 
@@ -273,11 +297,15 @@ def fftconvolve(in1, in2, mode: str = "full", axes=None, *,
     out = _fast_fft_1d(in1, in2, mode, axes, "fftoa", workers)
     if out is not None:
         return out
+    key = _nd_key("fftconvolve", in1, in2, mode, axes, workers)
+    out = _seen_nd(key, in1, in2)
+    if out is not None:
+        return out
     if _is_dask(in1) or _is_dask(in2):
         from . import dask as _dask
 
         return _dask.fftconvolve(in1, in2, mode=mode, axes=axes, workers=workers)
-    return _fft_family(in1, in2, mode, axes, workers, engines=_FFT_ENGINES)
+    return _fft_family(in1, in2, mode, axes, workers, engines=_FFT_ENGINES, key=key)
 
 
 def oaconvolve(in1, in2, mode: str = "full", axes=None, *,
@@ -318,11 +346,15 @@ def oaconvolve(in1, in2, mode: str = "full", axes=None, *,
     out = _fast_fft_1d(in1, in2, mode, axes, "fftoa", workers)
     if out is not None:
         return out
+    key = _nd_key("oaconvolve", in1, in2, mode, axes, workers)
+    out = _seen_nd(key, in1, in2)
+    if out is not None:
+        return out
     if _is_dask(in1) or _is_dask(in2):
         from . import dask as _dask
 
         return _dask.fftconvolve(in1, in2, mode=mode, axes=axes, workers=workers)
-    return _fft_family(in1, in2, mode, axes, workers, engines=("oa", "fft"))
+    return _fft_family(in1, in2, mode, axes, workers, engines=("oa", "fft"), key=key)
 
 
 def _fast_fft_1d(in1, in2, mode, axes, method, workers) -> np.ndarray | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import os
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -82,6 +83,9 @@ def _reset() -> None:
     _dispatch._SMALL_ND.clear()
     DIRECT_1D.clear()
     DIRECT_2D.clear()
+    fastnd = sys.modules.get("fftconv._fastnd")
+    if fastnd is not None:
+        fastnd.forget()
     _log_table.cache_clear()
     _fft_time_cached.cache_clear()
     _choose_cached.cache_clear()
