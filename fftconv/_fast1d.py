@@ -15,10 +15,12 @@ call is a few copies and ``execute()`` calls.
   only the first and last batches read a zero-padded copy of their span --
   in batches that stay in cache.
 
-Non-finite inputs are detected for free: a NaN or infinity anywhere in an
-FFT's input makes *every* output of it non-finite, so one sample per block
-tells. Such calls (and genuine overflow) return ``None`` and the caller takes
-the general path, which gives the direct sum's NaN/inf footprint.
+Non-finite inputs are detected almost for free: a NaN or infinity anywhere
+in an FFT's input makes *every* output of it non-finite, and overflow of
+finite inputs (in the spectral product, or inside an inverse transform,
+where it may hit only some outputs) shows in the result, which is summed
+once. Such calls return ``None`` and the caller takes the general path,
+which gives the direct sum's NaN/inf footprint.
 
 Jobs are checked out for the exclusive use of one call and given back to a
 bounded pool (:data:`MAX_JOB_BYTES`), like the plans of :mod:`fftconv._plans`.
@@ -145,7 +147,9 @@ class _FFTJob:
             np.multiply(self.X, self.H, out=self.X)
         self.fi.execute()
         out = self.y[self.w0:self.w1].copy()
-        return out if cmath.isfinite(out[0]) else None  # overflow
+        # overflow, in the product or inside the inverse transform, where it may hit
+        # only some outputs: one pass over the result (0.2 ns per sample)
+        return out if cmath.isfinite(np.add.reduce(out)) else None
 
 
 class _OAJob:
@@ -268,8 +272,10 @@ class _OAJob:
             out = np.empty(self.nout, self.dtype)
         _parallel.run([functools.partial(self._run_group, batches, a, out)
                        for batches, _ in self.groups])
-        check = np.add.reduce(out[::self.step])
-        return out if cmath.isfinite(check) else None
+        # a non-finite input spoils every output of its block; overflow inside an
+        # inverse transform only some of them: one pass over the whole result
+        # (0.8 ms for 4M samples, 3 % of that overlap-save)
+        return out if cmath.isfinite(np.add.reduce(out)) else None
 
     def _run_group(self, batches, a, out):
         H, step, k, nout = self.H, self.step, self.k, self.nout

@@ -144,6 +144,21 @@ def overflow_safe(run: Callable[[np.ndarray, np.ndarray], np.ndarray], a1: np.nd
         return _ldexp(run(s1, s2), e1 + e2)
 
 
+def rerun_overflowed(x: np.ndarray, h: np.ndarray, axes: Sequence[int],
+                     windows: Sequence[tuple[int, int]], work_dtype) -> np.ndarray:
+    """The window of ``x * h`` over ``axes`` for finite inputs whose spectra overflowed
+    on a caller's engine (a Convolver's cached spectra): :func:`overflow_safe` on one
+    FFT, with the direct sum as its exact fallback where every axis is convolved."""
+    from . import _direct, _fft
+
+    def run(a1, a2):
+        return _fft.convolve_window(a1, a2, axes, windows, work_dtype=work_dtype, workers=1)
+
+    every_axis = list(axes) == list(range(x.ndim))
+    return overflow_safe(run, x, h, exact=(lambda a1, a2: _direct.faithful_window(
+        a1, a2, windows)) if every_axis else None)
+
+
 def _exponent(a: np.ndarray) -> int:
     """``e`` with ``max |a| < 2**e``, over real and imaginary parts (0 if all zero)."""
     parts = (a.real, a.imag) if a.dtype.kind == "c" else (a,)

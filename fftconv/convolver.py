@@ -352,6 +352,10 @@ class Convolver:
                     else np.empty((xb.shape[0], *self.out_shape), self.work))
             with self._lock:
                 (self._run_fft if self.method == "fft" else self._run_oa)(xf, dest)
+            for b in range(dest.shape[0]):
+                if not _nonfinite.all_finite(dest[b]):
+                    dest[b] = _nonfinite.rerun_overflowed(xf[b], self.kernel, self.axes,
+                                                          self.windows, self.work)
             if bad is not None:
                 for b in range(xb.shape[0]):
                     if bad[b].any():
@@ -439,7 +443,8 @@ class Convolver:
             pf, pi = self._plans_for(b1 - b0)
             copy_padded(pf.input_array, xb[b0:b1])
             pf.execute()
-            np.multiply(pf.output_array, self._H, out=pi.input_array)
+            with np.errstate(over="ignore", invalid="ignore"):  # overflow: see conv
+                np.multiply(pf.output_array, self._H, out=pi.input_array)
             pi.execute()
             dest[b0:b1] = pi.output_array[crop]
 

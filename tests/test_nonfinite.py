@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -282,3 +283,30 @@ def test_overflow_exact_fallback_is_bounded_in_cost(monkeypatch):
     monkeypatch.setattr(_nonfinite, "EXACT_MAX_PRODUCTS", 100)
     out = fftconv.fftconvolve(x, h)
     assert not calls and out.shape == (330,)
+
+
+@pytest.mark.parametrize(("dtype", "big"), [("float32", 1e20), ("float64", 1e160),
+                                            ("complex64", 1e20), ("complex128", 1e160)])
+@pytest.mark.parametrize("n, k", [(700, 61), (5000, 400), (60000, 3000)])
+def test_overflow_inside_the_inverse_keeps_the_direct_footprint_1d(dtype, big, n, k):
+    """Overflow inside an inverse transform hits only some outputs (not the first
+    of a block): the lean jobs and the Convolver scan the whole result."""
+    rng = np.random.default_rng(n + k)
+    x = rng.standard_normal(n).astype(dtype)
+    h = rng.standard_normal(k).astype(dtype)
+    x[rng.integers(n)] = big
+    h[rng.integers(k)] = big
+    wide = np.clongdouble if np.dtype(dtype).kind == "c" else np.longdouble
+    ref = fftconv.convolve(x.astype(wide), h.astype(wide), method="direct")
+    over = ~(np.abs(ref) < np.finfo(dtype).max)
+    assert over.sum() == 1
+    calls = [lambda: fftconv.fftconvolve(x, h), lambda: fftconv.oaconvolve(x, h),
+             lambda: fftconv.convolve(x, h), lambda: fftconv.convolve(x, h, method="fft"),
+             lambda: fftconv.convolve(x, h, method="oa")]
+    calls += [lambda m=m: fftconv.Convolver(h, n, method=m).conv(x) for m in ("fft", "oa")]
+    calls += [lambda m=m: fftconv.Convolver(h[None], (2, n), method=m).conv(
+        np.stack([x, x]))[1] for m in ("fft", "oa")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # and no overflow warning leaks out
+        for i, call in enumerate(calls):
+            np.testing.assert_array_equal(~np.isfinite(call()), over, err_msg=str(i))
