@@ -271,14 +271,18 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
             _strategy.DIRECT_2D.clear()
         _strategy.DIRECT_2D[(in1.shape, in2.shape, mode, in1.dtype.char,
                              in2.dtype.char)] = windows
-    if (seen is None and auto and method == "fft" and params and not correlate
-            and in1.ndim >= 2 and sep_cost * _strategy.MARGIN >= cost):
-        # the next call of these shapes takes a cached job (fftconv._fastnd)
-        key = ("convolve", *((in2.shape, in1.shape) if swap else (in1.shape, in2.shape)),
-               mode, None, *((in2.dtype.char, in1.dtype.char) if swap
-                             else (in1.dtype.char, in2.dtype.char)))
-        _fastnd().remember(key, in1.shape, in2.shape, fax, params["fshape"], windows,
-                           result_dtype, workers, swap=swap)
+    if (auto and method == "fft" and params and not correlate and in1.ndim >= 2
+            and sep_cost * _strategy.MARGIN >= cost):
+        # small shapes run on a cached job, this call and the next ones alike (the
+        # same bits every time); non-finite inputs go on below
+        a, b = (in2, in1) if swap else (in1, in2)
+        key = ("convolve", a.shape, b.shape, mode, None, a.dtype.char, b.dtype.char)
+        fast = _fastnd()
+        fast.remember(key, in1.shape, in2.shape, fax, params["fshape"], windows,
+                      result_dtype, workers, swap=swap)
+        out = fast.run(key, a, b)
+        if out is not None:
+            return out
     # the rank-1 shortcut: its cost depends on the shapes only (remembered with the
     # decision), the kernel's values are checked only where it would win
     if auto and sep_cost * _strategy.MARGIN < cost and _separable.rank1_factors(in2) is not None:
@@ -416,9 +420,15 @@ def _fft_family(in1, in2, mode, axes, workers, *, engines, key=None) -> np.ndarr
     method, params = p.method, p.params
     if method not in engines:
         method, params = engines[0], None
-    if key is not None and method == "fft" and params:  # the next call: a cached job
-        _fastnd().remember(key, in1.shape, in2.shape, ax, params["fshape"], windows, work,
-                           workers, swap=swapped)
+    if key is not None and method == "fft" and params:
+        # small shapes run on a cached job, this call and the next ones alike (the
+        # same bits every time); non-finite inputs go on below
+        fast = _fastnd()
+        fast.remember(key, in1.shape, in2.shape, ax, params["fshape"], windows, work,
+                      workers, swap=swapped)
+        out = fast.run(key, *((in2, in1) if swapped else (in1, in2)))
+        if out is not None:
+            return out
     # NaN/inf stay local, as in the direct sum (see fftconv._nonfinite)
     f1, bad1 = _nonfinite.split(in1)
     f2, bad2 = _nonfinite.split(in2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -89,8 +90,12 @@ def test_fftw_default_flags_estimate(fresh_plans, rng):
 def test_fft_sizes_are_fast(fresh_plans):
     """Transform lengths are >= n + m - 1 and have only small prime factors."""
     n, m = 1009, 1013  # primes: the padded size must not be prime
-    fftconv.fftconvolve(np.ones((2, n)), np.ones((1, m)), axes=1)  # the general path's pool
-    sizes = {k[1][-1] for k in _plans._pool if k[0] in ("rfft", "irfft")}
+    fftconv.fftconvolve(np.ones((2, n)), np.ones((1, m)), axes=1)
+    from fftconv import _fast1d, _fastnd
+
+    sizes = {k[1][-1] for k in _plans._pool if k[0] in ("rfft", "irfft")}  # the general path
+    sizes |= {job.x.shape[-1] for idle in _fast1d._pool.values() for job in idle
+              if isinstance(job, _fastnd._NDJob)}  # the lean N-D path's job
     assert sizes
     for s in sizes:
         assert s >= n + m - 1
@@ -163,6 +168,40 @@ def test_execute_is_unnormalised(fresh_plans, kind, rng):
         bwd.input_array[...] = fwd.output_array
         bwd.execute()
         np.testing.assert_allclose(bwd.output_array, n * x, atol=1e-11)
+
+
+@pytest.mark.parametrize("kind, shape, axes, padded", [
+    ("fft", (64, 256), (0, 1), True),      # complex rows of 4 KiB, columns strided
+    ("fft", (64, 250), (0, 1), False),     # rows of 4000 bytes: no aliasing
+    ("fft", (8, 128), (1,), False),        # only the contiguous axis is transformed
+    ("rfft", (64, 256), (0, 1), False),    # the real side of a real 2-D transform
+    ("rfft", (256, 512), (0,), True),      # a real transform along axis 0
+    ("irfft", (40, 256), (0,), True),
+    ("fft", (4, 8, 128), (0, 1, 2), True),
+])
+def test_rows_are_padded_where_strided_transforms_would_alias(fresh_plans, kind, shape,
+                                                              axes, padded, rng):
+    """FFTW_ESTIMATE runs 4-10x slower when strided steps are multiples of 1 KiB:
+    such buffers get rows of ROW_PAD more elements, and the transform is unchanged."""
+    real = kind in ("rfft", "irfft")
+    dtype = np.float64 if real else np.complex128
+    with _plans.acquire(kind, shape, dtype, axes) as plan:
+        side = plan.input_array if kind != "irfft" else plan.output_array
+        assert (not side.flags.c_contiguous) == padded
+        if padded:
+            assert side.strides[-2] == (shape[-1] + _plans.ROW_PAD) * side.itemsize
+        x = rng.standard_normal(plan.input_array.shape)
+        if plan.input_array.dtype.kind == "c":
+            x = x + 1j * rng.standard_normal(x.shape)
+        if kind == "irfft":  # a Hermitian input: the spectrum of a real array
+            x = np.fft.rfftn(rng.standard_normal(shape), axes=axes)
+        plan.input_array[...] = x
+        plan.execute()
+        want = {"fft": lambda: np.fft.fftn(x, axes=axes),
+                "rfft": lambda: np.fft.rfftn(x, axes=axes),
+                "irfft": lambda: np.fft.irfftn(x, s=[shape[a] for a in axes], axes=axes)
+                * math.prod(shape[a] for a in axes)}[kind]()
+        np.testing.assert_allclose(plan.output_array, want, atol=1e-9)
 
 
 def test_copy_padded():

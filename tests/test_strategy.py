@@ -419,11 +419,14 @@ def test_plan_and_choose_name_the_engine_convolve_runs(s1, s2, mode):
     from unittest import mock
 
     import fftconv._dispatch as dispatch
+    import fftconv._fastnd as fastnd
 
     rng = np.random.default_rng(0)
     x, h = rng.standard_normal(s1), rng.standard_normal(s2)
     with (mock.patch.object(dispatch, "_run", wraps=dispatch._run) as run,
-          mock.patch.object(_separable, "_separable", return_value=None)):
+          mock.patch.object(_separable, "_separable", return_value=None),
+          mock.patch.object(fastnd, "MAX_POINTS", 0),  # one FFT: not on a cached job
+          mock.patch.object(fastnd, "MAX_POINTS_STRIDED", 0)):
         fftconv.convolve(x, h, mode)
     used = run.call_args_list[0].args[0]
     assert fftconv.plan(s1, s2, mode=mode).method == used
