@@ -122,12 +122,32 @@ def remember(key: tuple, shape1, shape2, fax, fshape, windows, dtype, threads: i
     if max(math.prod(padded_shape(s, fax, fshape)) for s in (shape1, shape2)) > (
             MAX_POINTS if trailing else MAX_POINTS_STRIDED):
         return
+    if not trailing and any(_aliased(padded_shape(s, fax, fshape), fax, dtype)
+                            for s in (shape1, shape2)):
+        return
     planner = get_planner()
     args = (tuple(shape1), tuple(shape2), tuple(fax), tuple(fshape),
             tuple(tuple(w) for w in windows), dtype, planner)
     if len(_seen) >= MAX_SEEN:
         _seen.clear()
     _seen[key] = (("nd",) + args[:5] + (dtype.char, planner), args, swap)
+
+
+def _aliased(shape, fax, dtype) -> bool:
+    """Whether a strided transform axis steps by a multiple of 1 KiB (from 2 KiB) beyond
+    what the buffers' row padding fixes: FFTW_ESTIMATE then thrashes the cache
+    (500x64x64 along axis 0: 127 ms strided, 31 ms on the general path's transposed
+    copy), so such problems stay on the general path."""
+    nd = len(shape)
+    for a in fax:
+        if a == nd - 1:
+            continue
+        step = math.prod(shape[a + 1:]) * np.dtype(dtype).itemsize
+        row = shape[-1] * np.dtype(dtype).itemsize
+        if a < nd - 2 and step >= 2048 and step % 1024 == 0 and not (
+                row >= 2048 and row % 1024 == 0):  # (rows padded: steps no longer align)
+            return True
+    return False
 
 
 def run(key: tuple, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
