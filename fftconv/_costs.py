@@ -103,6 +103,7 @@ CONSTANTS: dict[str, float] = {
     # then cast), beside the loop's own time, per output: measured 2026-12-05 on the AMD
     # EPYC VM, 64x64 .. 1024x1024 with 3x3 .. 9x9 kernels
     "cdirect_complex_out_2d": 2.5,
+    "cdirect_complex_call": 30_000.0,  # and per call (planes, four loops, combining)
     "cdirect_int_out_2d": 2.0,
     "np_convolve_mac_short": 0.32,  # numpy.convolve, kernel < 64 taps, per multiply-add
     "np_convolve_mac_long": 0.08,  # numpy.convolve, kernel >= 64 taps
@@ -262,11 +263,18 @@ def direct_time(shape1, shape2, windows, dtype, threads: int = 1) -> float:
     if len(shape1) == 2 and _directloop.uses_compiled_2d(shape1, shape2, dtype):
         t = direct_loop_time_2d(shape1, shape2, windows, _directloop.loop_dtype(dtype))
         if dtype.kind == "c":  # four real passes, and the parts copied in and out
-            t = 4 * t + out * _ns("cdirect_complex_out_2d")
+            t = 4 * t + out * _ns("cdirect_complex_out_2d") + _ns("cdirect_complex_call")
         elif dtype.kind in "biu":  # in float64: casts in, exactness check, cast out
             t += out * _ns("cdirect_int_out_2d")
         rows = windows[0][1] - windows[0][0]
         return split_time(t, _directloop.split_parts(threads, out, ksize, t, rows), rows)
+    if len(shape1) > 2:  # batches of 2-D problems on the compiled loop, where it applies
+        big, small = (shape1, shape2) if math.prod(shape1) >= math.prod(shape2) else (
+            shape2, shape1)
+        sq = _directloop.squeeze_2d(big, small, windows)
+        if sq is not None and _directloop.uses_compiled_2d(sq[1], sq[2], dtype):
+            lead, s1, s2, w2 = sq
+            return lead * (direct_time(s1, s2, w2, dtype, threads) + 1e-6)
     if len(shape1) == 1 and dtype.kind != "O":
         per = _ns("np_convolve_mac_short") if ksize < 64 else _ns("np_convolve_mac_long")
         full = (shape1[0] + shape2[0] - 1) * ksize

@@ -16,6 +16,8 @@ Four paths, fastest first:
   than the kernel; below, scipy's complex loop is faster); integers and bool
   in float64 where every sum is exact (below 2**53), cast back with NumPy's
   wrap-around.
+* N-D whose kernel has length 1 on all axes but one, or but the last two:
+  batches of 2-D problems on the same loop (``_directloop.squeeze_2d``).
 * other N-D floating point: :func:`scipy.ndimage.correlate` on the zero-padded
   window (compiled; accumulates in double precision), or scipy's complex
   2-D loop.
@@ -34,7 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 import scipy.ndimage
 
-from ._directloop import compiled_window, compiled_window_2d, uses_compiled
+from ._directloop import compiled_window, compiled_window_2d, compiled_window_nd, uses_compiled
 
 _NDIMAGE_TYPES = {np.dtype(t) for t in (np.float32, np.float64, np.complex64, np.complex128)}
 
@@ -126,6 +128,10 @@ def convolve_window(
         return np.convolve(x, h, mode="full")[start:stop].copy()
     if x.ndim == 2:
         out = compiled_window_2d(x, h, windows, threads=threads)
+        if out is not None:
+            return out
+    elif x.ndim > 2:  # kernels with length-1 axes: batches of 2-D problems
+        out = compiled_window_nd(x, h, windows, threads=threads)
         if out is not None:
             return out
     flipped = h[(slice(None, None, -1),) * h.ndim]

@@ -463,3 +463,67 @@ def test_2d_public_paths_match_scipy_and_keep_inputs(mode, monkeypatch):
             np.testing.assert_allclose(got, want, rtol=0, atol=40 * eps * abs(want).max())
         np.testing.assert_array_equal(x, before)
     assert fftconv.plan((1024, 1024), (3, 3), mode="same").method == "direct"
+
+
+@pytest.mark.parametrize("shape_x, shape_h, want", [
+    ((6, 7, 8), (3, 1, 1), (1, (6, 56))),    # axis 0: rows, the rest columns
+    ((6, 7, 8), (1, 1, 4), (1, (42, 8))),    # the last axis: columns, the rest rows
+    ((6, 7, 8), (1, 3, 4), (6, (7, 8))),     # the last two: one problem per leading index
+    ((5, 6, 7, 8), (1, 2, 1, 1), (5, (6, 56))),
+    ((6, 7, 8), (2, 3, 1), None),            # two axes then a batch axis: ndimage serves
+    ((6, 7, 8), (2, 1, 3), None),
+    ((6, 7), (2, 3), None),                  # 2-D is the loop's own
+])
+def test_squeeze_2d_layouts(shape_x, shape_h, want):
+    windows = [(0, n + k - 1) for n, k in zip(shape_x, shape_h)]
+    got = _directloop.squeeze_2d(shape_x, shape_h, windows)
+    assert (got if got is None else (got[0], got[1])) == want
+
+
+@needs_compiled
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex128", "int32", "uint8"])
+@pytest.mark.parametrize("shape_x, shape_h", [
+    ((30, 40, 50), (5, 1, 1)), ((20, 30, 70), (1, 1, 9)), ((12, 40, 60), (1, 3, 4)),
+    ((4, 5, 60, 70), (1, 1, 3, 3)), ((40, 6, 7), (40, 1, 1)),
+])
+def test_nd_batches_of_2d_problems_match_the_direct_sum(shape_x, shape_h, dtype):
+    from fftconv._direct import faithful_window
+    from fftconv._directloop import compiled_window_nd
+
+    rng = np.random.default_rng(sum(shape_x) + sum(shape_h))
+    x = (rng.standard_normal(shape_x) * 20).astype(dtype)
+    h = (rng.standard_normal(shape_h) * 3).astype(dtype)
+    if np.dtype(dtype).kind == "c":
+        x = x + 1j * rng.standard_normal(shape_x)
+        h = h + 1j * rng.standard_normal(shape_h)
+    nd = len(shape_x)
+    full = [(0, n + k - 1) for n, k in zip(shape_x, shape_h)]
+    same = [((k - 1) // 2, (k - 1) // 2 + n) for n, k in zip(shape_x, shape_h)]
+    valid = [(k - 1, n) for n, k in zip(shape_x, shape_h)]
+    x0 = x.copy()
+    for w in (full, same, valid):
+        got = compiled_window_nd(x, h, w, threads=2)
+        if np.dtype(dtype).kind == "c" and got is None:  # small complex: scipy's loop
+            continue
+        want = faithful_window(x, h, w)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        if np.dtype(dtype).kind in "iu":
+            np.testing.assert_array_equal(got, want)  # exact, wrapping like numpy
+        else:
+            tol = 4 * h.size * np.finfo(dtype).eps * faithful_window(abs(x), abs(h), w)
+            assert np.all(abs(got - want) <= tol + np.finfo(dtype).tiny)
+    np.testing.assert_array_equal(x, x0)
+    assert nd == len(shape_h)
+
+
+@needs_compiled
+def test_nd_time_smoothing_takes_the_loop_and_keeps_nan_local():
+    """(T, H, W) * (k, 1, 1): auto picks the direct engine, which forms the plain sum."""
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((60, 32, 32)).astype(np.float32)
+    h = np.full((9, 1, 1), 1 / 9, np.float32)
+    assert fftconv.plan(x.shape, h.shape, dtype=x.dtype, mode="same").method == "direct"
+    assert _directloop.plain_sum(x, h)
+    x[30, 5, 7] = np.nan
+    y = fftconv.convolve(x, h, "same")
+    assert np.isnan(y[26:35, 5, 7]).all() and np.isnan(y).sum() == 9
