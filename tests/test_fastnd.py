@@ -176,7 +176,7 @@ def test_remembered_shapes_agree_with_scipy(s1, s2, mode, dtype):
 
 
 def test_keys_only_for_plain_ndarray_calls():
-    from fftconv._signal import _nd_key, _seen_nd
+    from fftconv._lean import _nd_key, _seen_nd
 
     a, b = np.ones((4, 4)), np.ones((2, 2))
     assert _nd_key("fftconvolve", a, b, "full", None, None) is not None
