@@ -218,3 +218,24 @@ def assert_close(got, want, tol: float, *, dtype=None) -> None:
     w = want.astype(np.clongdouble) if want.dtype.kind == "c" else want.astype(np.longdouble)
     err = float(np.max(np.abs(g - w)))
     assert err <= tol, f"max abs error {err:.3e} > tolerance {tol:.3e}"
+
+
+def failures_in_threads(check, count: int, rounds: int) -> list[int]:
+    """Run ``check(i)`` ``rounds`` times on each of ``count`` threads (``i`` the
+    thread's index); the indices of the threads whose check came out False, once
+    per failing round."""
+    import threading
+
+    failures: list[int] = []
+
+    def work(i: int) -> None:
+        for _ in range(rounds):
+            if not check(i):
+                failures.append(i)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return failures

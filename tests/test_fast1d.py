@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 from conftest import FLOAT_DTYPES, make_array
-from reference import assert_close, ref_convolve, ref_correlate, tolerance
+from reference import assert_close, failures_in_threads, ref_convolve, ref_correlate, tolerance
 
 import fftconv
 from fftconv import _fast1d, _measure, _plans, _strategy
@@ -166,20 +164,8 @@ def test_concurrent_calls_share_no_buffers(method):
     h = rng.standard_normal(257)
     xs = [rng.standard_normal(6000) for _ in range(4)]
     want = [np.convolve(x, h) for x in xs]
-    errors = []
-
-    def work(i):
-        for _ in range(30):
-            got = fftconv.convolve(xs[i], h, method=method)
-            if not np.allclose(got, want[i], rtol=1e-9, atol=1e-9):
-                errors.append(i)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert not failures_in_threads(lambda i: np.allclose(
+        fftconv.convolve(xs[i], h, method=method), want[i], rtol=1e-9, atol=1e-9), 4, 30)
 
 
 def test_circular_length_pads_only_what_the_window_needs():

@@ -1,13 +1,11 @@
 """The lean N-D one-FFT path (fftconv/_fastnd.py): remembered shapes on cached jobs."""
 
-import threading
-
 import numpy as np
 import pytest
 import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from reference import assert_close, ref_convolve, tolerance
+from reference import assert_close, failures_in_threads, ref_convolve, tolerance
 
 import fftconv
 from fftconv import _plans, _strategy
@@ -139,20 +137,8 @@ def test_concurrent_calls_share_no_buffers(rng):
     xs = [_pair(rng, (16, 40), (3, 5), "float64") for _ in range(4)]
     wants = [scipy.signal.fftconvolve(x, h) for x, h in xs]
     fftconv.fftconvolve(*xs[0])
-    errors = []
-
-    def work(i):
-        for _ in range(50):
-            got = fftconv.fftconvolve(*xs[i])
-            if not np.allclose(got, wants[i], atol=1e-10):
-                errors.append(i)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
+    assert not failures_in_threads(
+        lambda i: np.allclose(fftconv.fftconvolve(*xs[i]), wants[i], atol=1e-10), 4, 50)
 
 
 @settings(max_examples=40, deadline=None)
