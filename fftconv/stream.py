@@ -170,7 +170,10 @@ class StreamConvolver:
     Accuracy: the output equals offline convolution up to rounding, about
     ``eps * log2(len(ir)) * norm(ir) * norm(x)`` (``1e-12`` relative for
     float64, ``1e-5`` for float32). A NaN or infinity in the input stays in
-    the delay lines until :meth:`reset`.
+    the delay lines until :meth:`reset`; so does a spectrum that overflows
+    (finite samples within a factor ``len(ir)`` of the float range, about
+    ``1e19`` in float32 with a unit impulse response), with numpy's overflow
+    warning. Offline convolution (:func:`fftconv.convolve`) keeps both local.
 
     Examples
     --------
