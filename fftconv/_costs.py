@@ -274,7 +274,8 @@ def direct_time(shape1, shape2, windows, dtype, threads: int = 1) -> float:
         sq = _directloop.squeeze_2d(big, small, windows)
         if sq is not None and _directloop.uses_compiled_2d(sq[1], sq[2], dtype):
             lead, s1, s2, w2 = sq
-            return lead * (direct_time(s1, s2, w2, dtype, threads) + 1e-6)
+            # one Python call per 2-D problem (measured about 3.5 us each)
+            return lead * (direct_time(s1, s2, w2, dtype, threads) + 3.5e-6)
     if len(shape1) == 1 and dtype.kind != "O":
         per = _ns("np_convolve_mac_short") if ksize < 64 else _ns("np_convolve_mac_long")
         full = (shape1[0] + shape2[0] - 1) * ksize

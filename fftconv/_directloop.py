@@ -123,7 +123,7 @@ def exact_float64(x: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     xf, hf = _ready(x, f64), _ready(h, f64)
     big, small = (xf, hf) if xf.size >= hf.size else (hf, xf)
     if big.size and small.size and \
-            float(np.abs(big).max()) * float(np.abs(small).sum()) > EXACT_FLOAT64:
+            float(np.abs(big).max()) * float(np.abs(small).sum()) >= EXACT_FLOAT64:
         return None
     return xf, hf
 
@@ -153,7 +153,7 @@ def _ready(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
     return np.array(a, dtype, order="C")
 
 
-def plain_sum(x: np.ndarray, h: np.ndarray) -> bool:
+def plain_sum(x: np.ndarray, h: np.ndarray, windows=None) -> bool:
     """Whether the direct engine forms exactly the sum of the existing products for these
     inputs (1-D: the compiled loop or numpy.convolve; 2-D, and N-D problems that are
     batches of 2-D ones: the compiled loop on real inputs), so that NaN and infinity
@@ -166,8 +166,9 @@ def plain_sum(x: np.ndarray, h: np.ndarray) -> bool:
         return uses_compiled_2d(x.shape, h.shape, np.result_type(x, h))
     if x.size < h.size:
         x, h = h, x
-    full = [(0, n + k - 1) for n, k in zip(x.shape, h.shape)]  # the layout, not the window
-    sq = squeeze_2d(x.shape, h.shape, full)
+    if windows is None:
+        windows = [(0, n + k - 1) for n, k in zip(x.shape, h.shape)]
+    sq = squeeze_2d(x.shape, h.shape, windows)
     return sq is not None and uses_compiled_2d(sq[1], sq[2], np.result_type(x, h))
 
 
@@ -237,13 +238,29 @@ def squeeze_2d(shape_x, shape_h, windows) -> tuple | None:
         return 1, (rows, shape_x[-1]), (1, shape_h[-1]), [(0, rows), tuple(windows[-1])]
     if len(conv) == 1:
         a = conv[0]
-        cols = math.prod(shape_x[a + 1:])
-        return (math.prod(shape_x[:a]), (shape_x[a], cols), (shape_h[a], 1),
-                [tuple(windows[a]), (0, cols)])
+        cols, lead = math.prod(shape_x[a + 1:]), math.prod(shape_x[:a])
+        w2 = [tuple(windows[a]), (0, cols)]
+        macs = (w2[0][1] - w2[0][0]) * cols * shape_h[a]
+        if lead > SQUEEZE_MAX_SMALL and macs < SQUEEZE_MIN_MACS:
+            return None  # (see below)
+        return lead, (shape_x[a], cols), (shape_h[a], 1), w2
     if conv == [nd - 2, nd - 1]:
-        return (math.prod(shape_x[:-2]), tuple(shape_x[-2:]), tuple(shape_h[-2:]),
-                [tuple(w) for w in windows[-2:]])
+        lead, w2 = math.prod(shape_x[:-2]), [tuple(w) for w in windows[-2:]]
+        # one Python call per 2-D problem (about 3.5 us): many small ones stay on
+        # ndimage (4000x4x4 * 1x3x3: 13 ms in slices against 0.6 ms)
+        if lead > SQUEEZE_MAX_SMALL and math.prod(e - s for s, e in w2) * math.prod(
+                shape_h[-2:]) < SQUEEZE_MIN_MACS:
+            return None
+        return lead, tuple(shape_x[-2:]), tuple(shape_h[-2:]), w2
     return None
+
+
+#: :func:`squeeze_2d` makes at most this many 2-D problems of fewer than
+#: :data:`SQUEEZE_MIN_MACS` multiply-adds each (the call, about 3.5 us, then
+#: costs more than ndimage's whole slice: the crossover measured near 800
+#: outputs of a 3x3 kernel).
+SQUEEZE_MAX_SMALL = 8
+SQUEEZE_MIN_MACS = 8000
 
 
 def compiled_window_nd(x: np.ndarray, h: np.ndarray, windows, *,
@@ -318,7 +335,8 @@ def _complex_2d(x: np.ndarray, h: np.ndarray, windows, dtype: np.dtype,
                     dest[a:b] = y1
                     continue
                 _cdirect.convolve2d(code, xb, hb, y2, n1, k1, m1, t0 - r0, c0)
-                (np.add if sign > 0 else np.subtract)(y1, y2, out=dest[a:b])
+                with np.errstate(over="ignore", invalid="ignore"):
+                    (np.add if sign > 0 else np.subtract)(y1, y2, out=dest[a:b])
 
     taps = h.size * (4 if x.dtype.kind == h.dtype.kind == "c" else 2)
     parts = split_parts(threads, m0 * m1, taps, lambda: _costs().direct_time(

@@ -263,7 +263,7 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
         in1, in2 = in2, in1
     elif (seen is None and auto and method == "direct" and not correlate and workers == 1
           and in1.ndim == 2 and result_dtype.kind == "f" and result_dtype.itemsize <= 8
-          and sep_cost * _strategy.MARGIN >= cost and plain_sum(in1, in2)
+          and sep_cost * _strategy.MARGIN >= cost and plain_sum(in1, in2, windows)
           and math.prod(e - s for s, e in windows) <= SMALL_ND_OUTPUT
           and in1.size * in2.size < SPLIT_MIN_MACS):
         # the next call of these shapes goes straight to the loop (fftconv.convolve)
@@ -296,7 +296,7 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
             return _finish(out, result_dtype)
     # the 1-D direct engine (and the compiled 2-D loop) already form the plain IEEE sum
     # of the existing products
-    if result_dtype.kind in "fc" and not (method == "direct" and plain_sum(in1, in2)):
+    if result_dtype.kind in "fc" and not (method == "direct" and plain_sum(in1, in2, windows)):
         # NaN/inf: every engine convolves the finite part and then adds the
         # products with non-finite samples, so the footprint is the direct sum's.
         f1, bad1 = _nonfinite.split(in1)

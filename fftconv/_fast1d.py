@@ -39,6 +39,7 @@ from . import _measure, _parallel, _plans, _strategy
 from ._config import get_planner, resolve_workers
 from ._costs import oa_batches, oa_split_work
 from ._directloop import np_convolve
+from ._nonfinite import all_finite
 
 #: Result dtype for the input dtype pairs the lean path serves.
 _KINDS = {np.dtype(c) for c in "fdFD"}
@@ -149,7 +150,7 @@ class _FFTJob:
         out = self.y[self.w0:self.w1].copy()
         # overflow, in the product or inside the inverse transform, where it may hit
         # only some outputs: one pass over the result (0.2 ns per sample)
-        return out if cmath.isfinite(np.add.reduce(out)) else None
+        return out if all_finite(out) else None
 
 
 class _OAJob:
@@ -275,7 +276,7 @@ class _OAJob:
         # a non-finite input spoils every output of its block; overflow inside an
         # inverse transform only some of them: one pass over the whole result
         # (0.8 ms for 4M samples, 3 % of that overlap-save)
-        return out if cmath.isfinite(np.add.reduce(out)) else None
+        return out if all_finite(out) else None
 
     def _run_group(self, batches, a, out):
         H, step, k, nout = self.H, self.step, self.k, self.nout

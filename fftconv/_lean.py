@@ -35,7 +35,8 @@ def _nd_key(name: str, in1, in2, mode, axes, workers) -> tuple | None:
     """The key under which a small N-D one-FFT problem is remembered
     (:mod:`fftconv._fastnd`), or None where the lean path does not apply."""
     if not (type(in1) is np.ndarray and type(in2) is np.ndarray and workers is None
-            and in1.ndim == in2.ndim and in1.ndim >= 2 and type(mode) is str):
+            and in1.ndim == in2.ndim and in1.ndim >= 2 and type(mode) is str
+            and in1.dtype.kind in "biufc" and in2.dtype.kind in "biufc"):
         return None
     if axes is not None and type(axes) is not int:
         if type(axes) not in (list, tuple) or any(type(a) is not int for a in axes):

@@ -34,15 +34,19 @@ import numpy as np
 def all_finite(a: np.ndarray) -> bool:
     """True when every element is finite; one vectorised pass, no allocation.
 
-    A non-finite element makes the sum non-finite; a finite sum that overflows
-    only sends the caller down the (correct, slower) careful path.
+    A non-finite element makes the sum non-finite; where the sum is not finite
+    a second pass tells a non-finite element from finite ones whose sum
+    overflowed (those stay on the caller's fast path).
     """
     if a.dtype.kind not in "fc" or a.size == 0:
         return True
     # Not np.dot (2x faster): BLAS may wake its thread pool, whose spinning
     # threads then burn the other cores long after the call returns.
     with np.errstate(over="ignore", invalid="ignore"):
-        return bool(np.isfinite(a.sum()))
+        if np.isfinite(a.sum()):
+            return True
+    # a non-finite element, or a sum of finite elements that overflowed: look
+    return bool(np.isfinite(a).all())
 
 
 def split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:

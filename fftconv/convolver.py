@@ -414,7 +414,7 @@ class Convolver:
         def run(xs, ks):
             # NaN/inf: the plain sum of the existing products (some direct paths,
             # scipy.ndimage with the signal as weights, would drop them)
-            if (res_dtype.kind in "fc" and not _directloop.plain_sum(xs, ks)
+            if (res_dtype.kind in "fc" and not _directloop.plain_sum(xs, ks, wins)
                     and not np.isfinite(xs).all()):
                 return _direct.faithful_window(xs, ks, wins)
             return _direct.convolve_window(xs, ks, wins, threads=self.workers)

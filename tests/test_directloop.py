@@ -527,3 +527,21 @@ def test_nd_time_smoothing_takes_the_loop_and_keeps_nan_local():
     x[30, 5, 7] = np.nan
     y = fftconv.convolve(x, h, "same")
     assert np.isnan(y[26:35, 5, 7]).all() and np.isnan(y).sum() == 9
+
+
+@needs_compiled
+def test_integers_at_exactly_2_to_53_are_not_rounded():
+    """2**53 + 1 rounds to 2**53 in float64: a bound of 2**53 is already too large."""
+    x = np.ones((6, 6), np.int64)
+    h = np.array([[2**53 + 1]], np.int64)
+    for got in (fftconv.convolve(x, h, method="direct"), fftconv.convolve(x, h),
+                fftconv.convolve2d(x, h), fftconv.convolve(x[None], h[None], method="direct")):
+        assert int(got.ravel()[0]) == 2**53 + 1
+
+
+def test_many_tiny_slices_stay_on_ndimage():
+    """One Python call per 2-D problem: thousands of 4x4 slices are not batched."""
+    full = [(0, 4000), (0, 6), (0, 6)]
+    assert _directloop.squeeze_2d((4000, 4, 4), (1, 3, 3), full) is None
+    assert _directloop.squeeze_2d((20, 40, 40), (1, 3, 3), [(0, 20), (0, 42), (0, 42)])[0] == 20
+    assert _directloop.squeeze_2d((6, 40, 40), (1, 3, 3), [(0, 6), (0, 42), (0, 42)])[0] == 6

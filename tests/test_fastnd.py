@@ -172,3 +172,15 @@ def test_keys_only_for_plain_ndarray_calls():
     assert _nd_key("fftconvolve", a, b, "full", None, 2) is None  # workers given
     assert _nd_key("fftconvolve", a, b, "full", np.array([0]), None) is None
     assert _seen_nd(None, a, b) is None
+
+
+def test_object_arrays_are_not_remembered(rng):
+    """An object array's working dtype depends on its values: no cached job."""
+    x = rng.standard_normal((12, 16)).astype(object)
+    h = rng.standard_normal((3, 4)).astype(object)
+    fftconv.fftconvolve(x, h)
+    fftconv.fftconvolve(x, h)
+    got = fftconv.fftconvolve(x * 1j, h)
+    assert got.dtype == np.complex128
+    want = scipy.signal.fftconvolve((x * 1j).astype(complex), h.astype(float))
+    np.testing.assert_allclose(got, want, atol=1e-12)

@@ -310,3 +310,34 @@ def test_overflow_inside_the_inverse_keeps_the_direct_footprint_1d(dtype, big, n
         warnings.simplefilter("error")  # and no overflow warning leaks out
         for i, call in enumerate(calls):
             np.testing.assert_array_equal(~np.isfinite(call()), over, err_msg=str(i))
+
+
+def test_nan_in_the_smaller_input_of_a_3d_same_call_is_kept():
+    """The direct engine's NaN handling is decided on the call's own windows."""
+    from fftconv._direct import faithful_window
+    from fftconv._dispatch import _windows
+
+    a = np.zeros((1, 3, 3))
+    a[0, 1, 1] = np.nan
+    b = np.ones((4, 6, 6))
+    for method in ("direct", "auto"):
+        got = fftconv.convolve(a, b, "same", method=method)
+        want = faithful_window(a, b, _windows("same", a.shape, b.shape, [0, 1, 2], 3))
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+        assert np.isnan(got).all()
+        assert np.isnan(fftconv.correlate(a, b, "same", method=method)).all()
+
+
+def test_large_finite_results_raise_no_warning():
+    """A finite result whose sum overflows is not an overflow (and warns nothing)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for fn in (fftconv.fftconvolve, fftconv.oaconvolve,
+                   lambda a, b: fftconv.convolve(a, b, method="fft")):
+            y = fn(np.full(100, 1e306), np.ones(5))
+            assert np.isfinite(y).all()
+            np.testing.assert_allclose(y[4:100], 5e306, rtol=1e-12)
+        rng = np.random.default_rng(0)
+        x = (rng.standard_normal((64, 64)) + 1j * rng.standard_normal((64, 64))) * 1e307
+        h = rng.standard_normal((5, 5)) + 1j * rng.standard_normal((5, 5))
+        fftconv.convolve(x, h, method="direct")  # overflows silently, as the direct sum does
