@@ -277,10 +277,8 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
         # same bits every time); non-finite inputs go on below
         a, b = (in2, in1) if swap else (in1, in2)
         key = ("convolve", a.shape, b.shape, mode, None, a.dtype.char, b.dtype.char)
-        fast = _fastnd()
-        fast.remember(key, in1.shape, in2.shape, fax, params["fshape"], windows,
-                      result_dtype, workers, swap=swap)
-        out = fast.run(key, a, b)
+        out = _fastnd().first_call(key, in1, in2, fax, params["fshape"], windows,
+                                   result_dtype, workers, swap=swap)
         if out is not None:
             return out
     # the rank-1 shortcut: its cost depends on the shapes only (remembered with the
@@ -423,10 +421,8 @@ def _fft_family(in1, in2, mode, axes, workers, *, engines, key=None) -> np.ndarr
     if key is not None and method == "fft" and params:
         # small shapes run on a cached job, this call and the next ones alike (the
         # same bits every time); non-finite inputs go on below
-        fast = _fastnd()
-        fast.remember(key, in1.shape, in2.shape, ax, params["fshape"], windows, work,
-                      workers, swap=swapped)
-        out = fast.run(key, *((in2, in1) if swapped else (in1, in2)))
+        out = _fastnd().first_call(key, in1, in2, ax, params["fshape"], windows, work,
+                                   workers, swap=swapped)
         if out is not None:
             return out
     # NaN/inf stay local, as in the direct sum (see fftconv._nonfinite)

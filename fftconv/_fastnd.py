@@ -173,6 +173,15 @@ def run(key: tuple, a: np.ndarray, b: np.ndarray) -> np.ndarray | None:
         _fast1d._give_back(jkey, job)
 
 
+def first_call(key: tuple, a1: np.ndarray, a2: np.ndarray, fax, fshape, windows, dtype,
+               threads: int, *, swap: bool = False) -> np.ndarray | None:
+    """The general path's one-FFT call of ``key``: remember it and run it on its job
+    (so this call and the next ones give the same bits), or None. ``a1``, ``a2``:
+    the inputs in the engine's order (``swap``: the caller's second one first)."""
+    remember(key, a1.shape, a2.shape, fax, fshape, windows, dtype, threads, swap=swap)
+    return run(key, *((a2, a1) if swap else (a1, a2)))
+
+
 def forget() -> None:
     """Forget the remembered shapes (their idle jobs live in :mod:`fftconv._fast1d`'s pool)."""
     _seen.clear()
