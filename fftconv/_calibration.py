@@ -64,6 +64,8 @@ def _load(threads: int) -> dict | None:
         if oa is not None:
             for kind in OA_BLOCK_NS_LEAN[1]:
                 _check_values(oa[kind], len(OA_BLOCK_NS_LEAN[0]), f"oa_lean_ns {kind}")
+            if data.get("oa_lean_float32") != _oa_float32_engine():
+                oa = None  # its float32 row timed the other float32 engine (older files)
         scale = data.get("direct_scale")  # optional, as oa_lean_ns
         if scale is not None:
             for name in ("float64", "float32", "float64_2d", "float32_2d"):
@@ -74,6 +76,13 @@ def _load(threads: int) -> dict | None:
         warnings.warn(f"ignoring corrupt or foreign calibration file {str(path)!r} ({exc}); "
                       "run fftconv.calibrate() to rebuild it", RuntimeWarning, stacklevel=4)
         return None
+
+
+def _oa_float32_engine() -> str:
+    """Which float32 block engine a calibrated ``oa_lean_ns`` row times."""
+    from . import _halfblocks
+
+    return "half" if _halfblocks.AVAILABLE else "r2c"
 
 
 def _check_values(vals, count: int, what: str) -> None:
@@ -264,6 +273,7 @@ def calibrate(*, workers: int | None = None, save: bool = True, budget: float = 
                    "date": time.strftime("%Y-%m-%d"), "ladder": LADDER, "fft_ns": result}
         if oa is not None:
             payload["oa_lean_ns"] = oa
+            payload["oa_lean_float32"] = _oa_float32_engine()
         if direct is not None:
             payload["direct_scale"] = direct
         atomic_write(_path(threads), json.dumps(payload, indent=1).encode())

@@ -26,7 +26,8 @@ import os
 import numpy as np
 import scipy.fft
 
-from . import _calibration, _directloop
+from . import _calibration, _directloop, _halfblocks
+from ._oa_tables import LEAN_SINGLE_FULL_RATIO, OA_BLOCK_NS, OA_BLOCK_NS_LEAN
 from ._parallel import THREADS_MIN_SIZE, split_time
 
 # Ladder sizes for F(n): 2**4 ... 2**22.
@@ -420,33 +421,6 @@ def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 
             + _ns("oa_extra_overhead"))
 
 
-#: Time of one 1-D overlap-save block (copy in, forward FFT, spectral product,
-#: inverse FFT, copy out, batched as the engine runs it), in nanoseconds, for
-#: block lengths 2**8 .. 2**18, float64 and float32 (complex: 2.2x float64).
-#: Provenance: development VM (2 cores), 2026-11-25, `_overlap.convolve_window`
-#: on 2e6 samples with K = L/16, medians of 5 runs, one thread; +-15 %.
-OA_BLOCK_NS = (
-    [2**e for e in range(8, 19)],
-    {"float64": [1541, 3017, 5805, 11469, 23662, 57289, 128200, 293836, 604913, 1383314,
-                 3799379],
-     "float32": [1092, 2127, 4522, 9218, 19321, 40164, 75667, 177391, 403071, 894546,
-                 1844605]},
-)
-
-
-#: The same for the lean 1-D path (:mod:`fftconv._fast1d`: blocks read in place
-#: from the caller's array, one plan for every batch). Provenance: as above,
-#: ``_fast1d.convolve(..., method='oa', block=L)`` on 2**21 samples, K = L/16 + 1,
-#: medians of 5.
-OA_BLOCK_NS_LEAN = (
-    OA_BLOCK_NS[0],
-    {"float64": [1154, 2554, 4758, 9492, 19773, 47507, 110102, 240345, 490205, 1286967,
-                 3979782],
-     "float32": [861, 1882, 3862, 7861, 16202, 34971, 70594, 157294, 346933, 860173,
-                 1881016]},
-)
-
-
 @functools.lru_cache(maxsize=1024)
 def _oa_block_time(L: int, dtype, lean: bool = False) -> float:
     sizes, table = OA_BLOCK_NS_LEAN if lean else OA_BLOCK_NS
@@ -454,6 +428,9 @@ def _oa_block_time(L: int, dtype, lean: bool = False) -> float:
         table = _calibration.oa_table(1) or table
     single = dtype in (np.dtype(np.float32), np.dtype(np.complex64))
     ys = table["float32" if single else "float64"]
+    if lean and single and (dtype.kind == "c" or not _halfblocks.AVAILABLE):
+        # full-length transforms, not the half-length ones of the float32 row
+        ys = [v * r for v, r in zip(table["float64"], LEAN_SINGLE_FULL_RATIO)]
     lx = math.log2(L)
     i = min(max(bisect.bisect_left(sizes, L) - 1, 0), len(sizes) - 2)
     x0, x1 = math.log2(sizes[i]), math.log2(sizes[i + 1])

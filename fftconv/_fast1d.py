@@ -35,7 +35,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from . import _measure, _parallel, _plans, _strategy
+from . import _halfblocks, _measure, _parallel, _plans, _strategy
 from ._config import get_planner, resolve_workers
 from ._costs import oa_batches, oa_split_work
 from ._directloop import np_convolve
@@ -166,6 +166,10 @@ class _OAJob:
     *shadow*. After each call the plan points back at the template: the job
     never keeps the caller's array alive.
 
+    Real float32 blocks are copied into a contiguous buffer and transformed as
+    half-length complex ones instead (:mod:`fftconv._halfblocks`: FFTW's
+    float32 r2c transforms are slow in the pyFFTW wheel).
+
     ``parts`` > 1 splits the batches into that many contiguous groups, each
     with its own buffers and one-thread plans, run on threads of their own
     (:mod:`fftconv._parallel`): every block is transformed as on one thread.
@@ -183,26 +187,30 @@ class _OAJob:
         self.n, self.k, self.L, self.step, self.nout = n, k, L, step, w1 - w0
         self.off = off = w0 - (k - 1)
         self.unit = max(16 // item, 1)  # alignment of a block start, in samples
+        self.dtype = dtype
         nblk = -(-self.nout // step)
         batch, _ = oa_batches(nblk, L, lean=True)  # a batch stays in cache
         m, cdt = _spectrum(dtype, L)
         self.kbuf, self.H = _aligned(L, dtype), _aligned(m, cdt)
         self.fk = _fftw(self.kbuf, self.H, (0,), False, 1, planner)
+        # real float32: blocks on half-length complex transforms (fftconv._halfblocks)
+        self.half = _halfblocks.Spectral(L) if _halfblocks.usable(dtype, L) else None
         starts = range(0, nblk, batch)
-        self.groups = []  # per thread: its batches, and (forward plan, template rows, spectrum)
+        self.groups = []  # per thread: its batches, and the plans to re-point after a call
         nbytes = 0
         for g0, g1 in _parallel.chunks(len(starts), max(1, parts)):
-            S, R = _aligned((batch, m), cdt), _aligned((batch, L), dtype)
-            # a template 16 (not 32 or 64) bytes aligned: the plans then take any 16-byte view
-            tmpl = _aligned(batch * L + 64, dtype)[self.unit:]
-            batches, release, plans = [], [], {}
+            heights = sorted({min(batch, nblk - j0) for j0 in starts[g0:g1]})
+            if self.half is not None:
+                blocks = _halfblocks.Blocks(batch, L, heights, _fftw, planner)
+                spectral = {nb: functools.partial(blocks.run, spectral=self.half)
+                            for nb in heights}
+                release, nbytes = [], nbytes + blocks.nbytes
+            else:
+                spectral, release, size = self._real_blocks(batch, heights, planner)
+                nbytes += size
+            batches = []
             for j0 in starts[g0:g1]:
                 nb = min(batch, nblk - j0)
-                if nb not in plans:
-                    rows = self._rows(tmpl, 0, nb)
-                    plans[nb] = (_fftw(rows, S[:nb], (1,), False, 1, planner),
-                                 _fftw(S[:nb], R[:nb], (1,), True, 1, planner))
-                    release.append((plans[nb][0], rows, S[:nb]))
                 lo = off + j0 * step
                 hi = lo + (nb - 1) * step + L
                 edge = None
@@ -212,15 +220,38 @@ class _OAJob:
                     edge = (ebuf, self._rows(ebuf, 0, nb), d0, d1, d0 + lo, d1 + lo)
                     ebuf[:] = 0  # measuring planners scribble on the buffers
                     nbytes += ebuf.nbytes
-                batches.append((lo, edge, S[:nb], R[:nb], *plans[nb], j0, nb))
+                batches.append((lo, edge, spectral[nb], j0, nb))
             self.groups.append((batches, release))
-            nbytes += S.nbytes + R.nbytes
         self.kbuf[:] = 0
         rtype = np.empty(0, dtype).real.dtype.type
-        self.scale = rtype(1) / rtype(L)
-        self.dtype = dtype
+        self.scale = self.half.kernel_scale if self.half else rtype(1) / rtype(L)
         self.shadow = None  # an aligned copy, for signals that cannot be read in place
         self.nbytes = nbytes + 2 * self.kbuf.nbytes
+
+    def _real_blocks(self, batch, heights, planner):
+        """Per batch height, a function transforming its rows (r2c, product, c2r)
+        with a forward plan that reads them in place; what to re-point after a
+        call; and the buffers' bytes."""
+        L, dtype = self.L, self.dtype
+        m, cdt = _spectrum(dtype, L)
+        S, R = _aligned((batch, m), cdt), _aligned((batch, L), dtype)
+        # a template 16 (not 32 or 64) bytes aligned: the plans then take any 16-byte view
+        tmpl = _aligned(batch * L + 64, dtype)[self.unit:]
+        spectral, release = {}, []
+        for nb in heights:
+            rows = self._rows(tmpl, 0, nb)
+            fwd = _fftw(rows, S[:nb], (1,), False, 1, planner)
+            inv = _fftw(S[:nb], R[:nb], (1,), True, 1, planner)
+            release.append((fwd, rows, S[:nb]))
+            spectral[nb] = functools.partial(self._real_batch, fwd, inv, S[:nb], R[:nb])
+        return spectral, release, S.nbytes + R.nbytes
+
+    def _real_batch(self, fwd, inv, S, R, rows):
+        fwd.update_arrays(rows, S)  # one plan reads every batch in place
+        fwd.execute()
+        np.multiply(S, self.H, out=S)
+        inv.execute()
+        return R
 
     def _rows(self, arr, start, nb):
         item = arr.itemsize
@@ -230,7 +261,8 @@ class _OAJob:
     def _readable(self, a):
         """``a``, or an aligned copy of it where blocks cannot be read from it in place."""
         if (a.dtype == self.dtype and a.flags.c_contiguous
-                and (a.__array_interface__["data"][0] + self.off * a.itemsize) % 16 == 0):
+                and (self.half is not None  # (its blocks are copied anyway)
+                     or (a.__array_interface__["data"][0] + self.off * a.itemsize) % 16 == 0)):
             return a
         if self.shadow is None:
             pad = (-self.off) % self.unit  # block starts then fall on aligned samples
@@ -262,6 +294,8 @@ class _OAJob:
     def _transform_kernel(self, b) -> None:
         np.multiply(b, self.scale, out=self.kbuf[:self.k])
         self.fk.execute()
+        if self.half is not None:
+            self.half.set_spectrum(self.H)
 
     def _run(self, a, b, out):
         if self.swap:
@@ -279,18 +313,15 @@ class _OAJob:
         return out if all_finite(out) else None
 
     def _run_group(self, batches, a, out):
-        H, step, k, nout = self.H, self.step, self.k, self.nout
+        step, k, nout = self.step, self.k, self.nout
         with np.errstate(all="ignore"):  # (per thread) non-finite inputs: see _run
-            for lo, edge, S, R, fwd, inv, j0, nb in batches:
+            for lo, edge, spectral, j0, nb in batches:
                 if edge is None:
                     rows = self._rows(a, lo, nb)
                 else:
                     ebuf, rows, d0, d1, s0, s1 = edge
                     ebuf[d0:d1] = a[s0:s1]
-                fwd.update_arrays(rows, S)  # one plan reads every batch in place
-                fwd.execute()
-                np.multiply(S, H, out=S)
-                inv.execute()
+                R = spectral(rows)
                 o0 = j0 * step
                 full = min(nb, (nout - o0) // step)
                 if full:
