@@ -67,6 +67,12 @@ CONSTANTS: dict[str, float] = {
     # against smooth neighbours 8 % below and 10 % above) they are the slower ones too
     "non_pow2_large_single": 1.1,
     "non_pow2_huge_single": 0.8,
+    # ... and float32 lean blocks on half-length complex transforms (fftconv._halfblocks):
+    # smooth lengths in HALF_SMOOTH_FAST (exclusive, inclusive] run 0.86x the
+    # power-of-two rate, the others non_pow2_large_single (fitted 2026-12-05: 38 sizes
+    # 3072 .. 233280 against their power-of-two neighbours in the same run, K = L/8;
+    # 0.79-1.10 inside that range, 0.92-1.40 outside)
+    "non_pow2_half": 0.86,
     "batch_out_of_cache": 2.0,  # batched FFTs beyond 2 MiB vs the ladder (factor)
     # N-D tiles, refitted 2026-11-25 on the same machine: 1024x1024 'same' with 9/31/101
     # kernels, 6-10 tile shapes each (32x64 ... 1024x256) plus blocks and full FFT, medians
@@ -124,6 +130,8 @@ CONSTANTS: dict[str, float] = {
 NON_POW2_LARGE = 8192
 #: ... and the length from which they do so in single precision as well.
 SINGLE_POW2_SLOW = 2**19
+#: Block lengths where smooth sizes beat powers of two on half-length complex transforms.
+HALF_SMOOTH_FAST = (2**14, 2**17)
 
 #: 1-D float/complex problems up to this many samples take the lean path
 #: (:mod:`fftconv._fast1d`); larger ones the general, memory-lean engines.
@@ -424,11 +432,16 @@ def oa_cost(k: int, L: int, out_len: int, dtype, inner: int = 1, threads: int = 
 @functools.lru_cache(maxsize=1024)
 def _oa_block_time(L: int, dtype, lean: bool = False) -> float:
     sizes, table = OA_BLOCK_NS_LEAN if lean else OA_BLOCK_NS
-    if lean:  # this machine's, where fftconv.calibrate() measured it
-        table = _calibration.oa_table(1) or table
+    lean_table = _calibration.oa_table(1) or OA_BLOCK_NS_LEAN[1]  # this machine's, if measured
+    if lean:
+        table = lean_table
     single = dtype in (np.dtype(np.float32), np.dtype(np.complex64))
+    half = _halfblocks.usable(dtype, L)  # float32 on half-length complex transforms
     ys = table["float32" if single else "float64"]
-    if lean and single and (dtype.kind == "c" or not _halfblocks.AVAILABLE):
+    if half and not lean:  # the general engine's float64 row, at the lean ratio
+        ys = [v * s / d for v, s, d in zip(table["float64"], lean_table["float32"],
+                                            lean_table["float64"])]
+    elif lean and single and not half:
         # full-length transforms, not the half-length ones of the float32 row
         ys = [v * r for v, r in zip(table["float64"], LEAN_SINGLE_FULL_RATIO)]
     lx = math.log2(L)
@@ -437,7 +450,13 @@ def _oa_block_time(L: int, dtype, lean: bool = False) -> float:
     y = math.log2(ys[i]) + (lx - x0) / (x1 - x0) * (math.log2(ys[i + 1]) - math.log2(ys[i]))
     t = 2.0**y * 1e-9
     if L & (L - 1):
-        t *= CONSTANTS["non_pow2"] if L < NON_POW2_LARGE or not lean else _non_pow2_large(dtype, L)
+        if L < NON_POW2_LARGE or not (lean or half):
+            t *= CONSTANTS["non_pow2"]
+        elif half:
+            lo, hi = HALF_SMOOTH_FAST
+            t *= CONSTANTS["non_pow2_half" if lo < L <= hi else "non_pow2_large_single"]
+        else:
+            t *= _non_pow2_large(dtype, L)
     return t * (2.2 if dtype.kind == "c" else 1.0)
 
 

@@ -69,34 +69,41 @@ class Spectral:
 
 
 class Blocks:
-    """Forward transform, spectral map and inverse of up to ``batch`` blocks.
-
-    Two aligned buffers of ``batch x L/2`` complex64 and one pair of plans per
-    batch height: the blocks are copied into ``C``, transformed into ``S``,
-    mapped back into ``C`` and transformed into ``S``, whose float32 view is
-    the result.
-    """
+    """Two aligned ``batch x L/2`` complex64 buffers and, per batch height in
+    ``heights``, a pair of plans between them (forward ``C -> S``, inverse
+    ``C -> S``) for :func:`transform`."""
 
     def __init__(self, batch: int, L: int, heights, fftw, planner: str) -> None:
         n = L // 2
-        self.n = n
-        self.C = _aligned((batch, n))
-        self.S = _aligned((batch, n))
-        self.plans = {nb: (fftw(self.C[:nb], self.S[:nb], (1,), False, 1, planner),
-                           fftw(self.C[:nb], self.S[:nb], (1,), True, 1, planner))
+        C, S = _aligned((batch, n)), _aligned((batch, n))
+        self.plans = {nb: (fftw(C[:nb], S[:nb], (1,), False, 1, planner),
+                           fftw(C[:nb], S[:nb], (1,), True, 1, planner))
                       for nb in heights}
-        self.nbytes = self.C.nbytes + self.S.nbytes
+        self.nbytes = C.nbytes + S.nbytes
 
     def run(self, rows: np.ndarray, spectral: Spectral) -> np.ndarray:
-        """The circular convolutions of ``rows`` (``nb x L`` float32), as ``nb x L`` float32."""
-        nb = rows.shape[0]
-        C, S = self.C[:nb], self.S[:nb]
-        fwd, inv = self.plans[nb]
-        C.view(_F32)[...] = rows
-        fwd.execute()
-        _chalf.pair(S, C, spectral.P, spectral.Q, self.n)
-        inv.execute()
-        return S.view(_F32)
+        """:func:`transform` of ``rows`` on the plans of their height."""
+        return transform(*self.plans[rows.shape[0]], rows, spectral)
+
+
+def transform(fwd, inv, rows: np.ndarray, spectral: Spectral) -> np.ndarray:
+    """The circular convolutions of ``rows`` (``nb x L`` float32) with the
+    kernel of ``spectral``, as ``nb x L`` float32 (a view of ``inv``'s output).
+
+    ``fwd`` and ``inv`` are forward and (unnormalised) inverse complex64 plans
+    of ``m >= nb`` rows of ``L/2``; ``fwd``'s output must not overlap ``inv``'s
+    input. The rows are copied into ``fwd``'s input (spare rows zeroed),
+    transformed, mapped into ``inv``'s input, and transformed back.
+    """
+    nb = rows.shape[0]
+    inp = fwd.input_array
+    inp.view(_F32)[:nb] = rows
+    if nb < inp.shape[0]:  # spare rows: zeros (uninitialised memory may hold NaN/denormals)
+        inp[nb:] = 0
+    fwd.execute()
+    _chalf.pair(fwd.output_array, inv.input_array, spectral.P, spectral.Q, spectral.n)
+    inv.execute()
+    return inv.output_array.view(_F32)[:nb]
 
 
 def _aligned(shape) -> np.ndarray:

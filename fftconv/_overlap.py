@@ -33,7 +33,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import _parallel
+from . import _halfblocks, _parallel
 from ._costs import oa_batches, oa_split_work
 from ._nonfinite import all_finite
 from ._plans import acquire, copy_padded, fftw_available
@@ -142,11 +142,21 @@ def convolve_window(
                                                         per_block // L))
     kw = {"threads": 1 if parts > 1 else workers, "planner": planner}
     err = np.geterr()
+    # real float32 along one axis (every other axis of length 1): blocks on
+    # half-length complex transforms, as the lean path's (fftconv._halfblocks)
+    half = (_halfblocks.Spectral(L) if _halfblocks.usable(work_dtype, L) and fftw_available()
+            and sig.size == n and ker.size == k and per_block == L else None)
 
     def run_batches(b_lo: int, b_hi: int) -> None:
+        if half is not None:  # complex64 plans of L/2 points
+            plans = (("fft", (batch, L // 2), np.complex64, (1,)),
+                     ("ifft", (batch, L // 2), np.complex64, (1,)))
+        else:
+            plans = ((fwd, (batch, *sig_shape), work_dtype, baxes),
+                     (inv, (batch, *bshape), work_dtype, baxes))
         with (
-            acquire(fwd, (batch, *sig_shape), work_dtype, baxes, **kw) as ps,
-            acquire(inv, (batch, *bshape), work_dtype, baxes, **kw) as pi,
+            acquire(*plans[0], **kw) as ps,
+            acquire(*plans[1], **kw) as pi,
             np.errstate(**err),  # the caller's, in every thread (a new one has numpy's default)
         ):
             for b0 in range(b_lo * batch, min(b_hi * batch, nblk), batch):
@@ -171,13 +181,20 @@ def convolve_window(
         strides = (step * base_strides[axis], *base_strides)
         src = np.lib.stride_tricks.as_strided(base, shape=shape, strides=strides,
                                               writeable=False)
+        if half is not None:
+            res = _halfblocks.transform(ps, pi, src.reshape(nb, L), half)[:, k - 1:]
+            _place(res.reshape(nb, *bshape[:axis], step, *bshape[axis + 1:]), o0, nb)
+            return
         copy_padded(ps.input_array[:nb], src)
         if nb < batch:  # spare rows: zeros (uninitialised memory may hold NaN/denormals)
             ps.input_array[nb:] = 0
         ps.execute()
         np.multiply(ps.output_array, H, out=pi.input_array)
         pi.execute()
-        res = pi.output_array[bcrop]
+        _place(pi.output_array[bcrop], o0, nb)
+
+    def _place(res, o0, nb) -> None:
+        """Write a batch's valid outputs (``res``: one row of ``step`` per block) into ``out``."""
         a = o0 - start
         whole = min(nb, (stop - o0) // step)  # blocks whose `step` outputs all count
         if whole:
@@ -193,6 +210,8 @@ def convolve_window(
         copy_padded(pk.input_array, ker, scale=scale)
         pk.execute()
         H = pk.output_array  # held until the end: no copy of the spectrum needed
+        if half is not None:  # (its inverse is unnormalised: 1/(L/2), not 1/L)
+            half.set_spectrum((H.reshape(-1) * np.float32(2)).astype(np.complex64))
         _parallel.run([functools.partial(run_batches, lo, hi)
                        for lo, hi in _parallel.chunks(nbatch, parts)])
     if detect_nonfinite and not all_finite(out):

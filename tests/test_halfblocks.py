@@ -145,3 +145,37 @@ def test_non_finite_inputs_take_the_careful_path(rng):
     assert np.array_equal(np.isnan(got), np.isnan(want))
     fin = np.isfinite(want)
     assert_close(got[fin], want[fin], tolerance(np.float32, 20_301, np.nan_to_num(x), h))
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.parametrize("shape", [(20_011,), (1, 20_011)])
+@pytest.mark.parametrize("k", [5, 301, 2999])
+def test_general_block_engine(shape, k, workers, rng, monkeypatch):
+    # the general (memory-lean) engine takes the same blocks for 1-D float32
+    from fftconv import _overlap
+
+    calls = []
+    real = _halfblocks.transform
+    monkeypatch.setattr(_halfblocks, "transform", lambda *a: calls.append(1) or real(*a))
+    x = rng.standard_normal(shape).astype(np.float32)
+    h = rng.standard_normal(shape[:-1] + (k,)).astype(np.float32)
+    n = shape[-1]
+    full = np.convolve(x.reshape(-1).astype(np.float64), h.reshape(-1).astype(np.float64))
+    lead = [(0, 1)] * (len(shape) - 1)
+    for w in [(0, n + k - 1), ((k - 1) // 2, (k - 1) // 2 + n), (k - 1, n)]:
+        got = _overlap.convolve_window(x, h, [len(shape) - 1], lead + [w], workers=workers,
+                                       work_dtype=np.dtype(np.float32))
+        assert got.shape == shape[:-1] + (w[1] - w[0],) and got.dtype == np.float32
+        assert_close(got.reshape(-1), full[w[0]:w[1]], tolerance(np.float32, n + k, x, h))
+    assert calls
+
+
+def test_general_engine_keeps_r2c_plans_for_batches_of_signals(rng, monkeypatch):
+    from fftconv import _overlap
+
+    monkeypatch.setattr(_halfblocks, "transform", _no_real_blocks)
+    x = rng.standard_normal((2, 5000)).astype(np.float32)
+    h = rng.standard_normal((1, 301)).astype(np.float32)
+    got = _overlap.convolve_window(x, h, [1], [(0, 2), (0, 5300)], workers=1,
+                                   work_dtype=np.dtype(np.float32))
+    assert_close(got, ref_convolve(x, h, axes=[1]), tolerance(np.float32, 5301, x, h))
