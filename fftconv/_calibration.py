@@ -64,8 +64,13 @@ def _load(threads: int) -> dict | None:
         if oa is not None:
             for kind in OA_BLOCK_NS_LEAN[1]:
                 _check_values(oa[kind], len(OA_BLOCK_NS_LEAN[0]), f"oa_lean_ns {kind}")
-            if data.get("oa_lean_float32") != _oa_float32_engine():
-                oa = None  # its float32 row timed the other float32 engine (older files)
+            if data.get("oa_lean_float32", "r2c") != _oa_float32_engine():
+                # its float32 row timed the other float32 engine (files written before
+                # float32 blocks ran on half-length transforms, or by another build):
+                # the shipped float32/float64 ratios on this machine's float64 row
+                shipped = OA_BLOCK_NS_LEAN[1]
+                oa = dict(oa, float32=[c * s / d for c, s, d in zip(
+                    oa["float64"], shipped["float32"], shipped["float64"])])
         scale = data.get("direct_scale")  # optional, as oa_lean_ns
         if scale is not None:
             for name in ("float64", "float32", "float64_2d", "float32_2d"):

@@ -136,6 +136,14 @@ holds(Py_buffer *buf, Py_ssize_t size, Py_ssize_t count, const char *name)
     return 1;
 }
 
+/* Whether two buffers share any byte. */
+static int
+overlap(const Py_buffer *a, const Py_buffer *b)
+{
+    const char *a0 = a->buf, *b0 = b->buf;
+    return a0 < b0 + b->len && b0 < a0 + a->len;
+}
+
 static PyObject *
 py_coefficients(PyObject *self, PyObject *args)
 {
@@ -146,6 +154,11 @@ py_coefficients(PyObject *self, PyObject *args)
     const Py_ssize_t n = w.len / 16;
     int ok = n >= 1 && holds(&w, 16, n, "w") && holds(&h, 8, n + 1, "h")
              && holds(&p, 8, n, "p") && holds(&q, 8, n, "q");
+    if (ok && (overlap(&p, &q) || overlap(&p, &h) || overlap(&q, &h) || overlap(&p, &w)
+               || overlap(&q, &w))) {
+        PyErr_SetString(PyExc_ValueError, "p and q must not overlap each other, h or w");
+        ok = 0;
+    }
     if (ok) {
         Py_BEGIN_ALLOW_THREADS
         coefficients(h.buf, w.buf, p.buf, q.buf, n);
@@ -172,9 +185,8 @@ py_pair(PyObject *self, PyObject *args)
         return NULL;
     int ok = n >= 1 && holds(&p, 8, n, "p") && holds(&q, 8, n, "q")
              && holds(&z, 8 * n, -1, "z") && holds(&u, 8 * n, z.len / (8 * n), "u");
-    if (ok && ((const char *)u.buf < (const char *)z.buf + z.len
-               && (const char *)z.buf < (const char *)u.buf + u.len)) {
-        PyErr_SetString(PyExc_ValueError, "u must not overlap z");
+    if (ok && (overlap(&u, &z) || overlap(&u, &p) || overlap(&u, &q))) {
+        PyErr_SetString(PyExc_ValueError, "u must not overlap z, p or q");
         ok = 0;
     }
     if (ok) {

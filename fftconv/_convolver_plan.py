@@ -45,12 +45,15 @@ def lean_blocks(shape, work: np.dtype | None, block: int, *, timelimit) -> bool:
     """Whether a Convolver runs overlap-save with FFT length ``block`` on the lean
     engine's job (:class:`fftconv._fast1d._OAJob`): 1-D float/complex signals,
     pyfftw, no planning time limit (the job's plans take none), and blocks short
-    enough to batch, where the Python around each transform would dominate."""
+    enough to batch, where the Python around each transform would dominate --
+    or float32 blocks of any length, which the job runs on half-length complex
+    transforms (:mod:`fftconv._halfblocks`)."""
+    from . import _halfblocks
     from ._plans import fftw_available
 
     return (len(shape) == 1 and work is not None and work.char in "fdFD"
             and fftw_available() and timelimit is None
-            and 2 * block <= OA_BATCH_ELEMENTS[True])
+            and (2 * block <= OA_BATCH_ELEMENTS[True] or _halfblocks.usable(work, block)))
 
 
 def _choose(shape: tuple[int, ...], kernel: np.ndarray, windows: list[tuple[int, int]],

@@ -42,8 +42,13 @@ _F32 = np.dtype(np.float32)
 
 
 def usable(dtype, L: int) -> bool:
-    """Whether float32 blocks of length ``L`` take this path (real float32, even ``L``)."""
-    return AVAILABLE and np.dtype(dtype) == _F32 and L % 2 == 0 and L >= 16
+    """Whether float32 blocks of length ``L`` take this path (real float32, even
+    ``L``, FFTW plans)."""
+    if not (AVAILABLE and np.dtype(dtype) == _F32 and L % 2 == 0 and L >= 16):
+        return False
+    from ._plans import fftw_available
+
+    return fftw_available()
 
 
 @functools.lru_cache(maxsize=64)

@@ -180,21 +180,40 @@ def test_calibrated_overlap_table_is_used(cache):
 
 def test_overlap_table_of_the_other_float32_engine_is_dropped(cache):
     # files written before float32 blocks ran on half-length complex transforms
-    # (or by a build without the compiled pass) timed the other engine: the
-    # FFT ladder is still used, the block table is not, and nothing warns
+    # (no engine key: r2c) or by a build without the compiled pass timed the other
+    # float32 engine: their float64 row is kept, the float32 one is the shipped
+    # float32/float64 ratio on it, and nothing warns
     data = _calibration_file(cache)
     data["oa_lean_ns"] = _lean_table(3.0)
-    data["oa_lean_float32"] = "r2c" if _calibration._oa_float32_engine() == "half" else "half"
+    data["oa_lean_ns"]["float32"] = [1.0] * len(_strategy.OA_BLOCK_NS_LEAN[0])
+    other = "r2c" if _calibration._oa_float32_engine() == "half" else "half"
+    shipped = _strategy.OA_BLOCK_NS_LEAN[1]
+    for key in ("oa_lean_float32", None):
+        if key is None:
+            if other != "r2c":
+                continue  # a file without the key is an r2c one, as this build's
+            data.pop("oa_lean_float32")
+        else:
+            data[key] = other
+        _calibration._path(1).write_text(json.dumps(data))
+        _calibration.forget()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert _calibration.table(1) is not None
+            table = _calibration.oa_table(1)
+        assert table["float64"] == data["oa_lean_ns"]["float64"]
+        assert table["float32"] == pytest.approx([3.0 * v for v in shipped["float32"]])
+
+
+def test_overlap_table_without_engine_key_is_r2c(cache, monkeypatch):
+    from fftconv import _halfblocks
+
+    monkeypatch.setattr(_halfblocks, "AVAILABLE", False)  # a build without _chalf
+    data = _calibration_file(cache)
+    data["oa_lean_ns"] = _lean_table(3.0)
     _calibration._path(1).write_text(json.dumps(data))
     _calibration.forget()
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert _calibration.table(1) is not None
-        assert _calibration.oa_table(1) is None
-    data.pop("oa_lean_float32")
-    _calibration._path(1).write_text(json.dumps(data))
-    _calibration.forget()
-    assert _calibration.table(1) is not None and _calibration.oa_table(1) is None
+    assert _calibration.oa_table(1) == data["oa_lean_ns"]
 
 
 @needs_fftw

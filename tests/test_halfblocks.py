@@ -68,6 +68,11 @@ def test_pair_rejects_bad_buffers():
     p = np.zeros(8, np.complex64)
     with pytest.raises(ValueError, match="must not overlap"):
         _halfblocks._chalf.pair(z, z, p, p, 8)
+    u = np.zeros((2, 8), np.complex64)
+    with pytest.raises(ValueError, match="must not overlap"):
+        _halfblocks._chalf.pair(z, u, u[0], p, 8)
+    with pytest.raises(ValueError, match="must not overlap"):
+        _halfblocks._chalf.pair(z, u, p, u[1], 8)
     with pytest.raises(ValueError, match="u must hold"):
         _halfblocks._chalf.pair(z, np.zeros((1, 8), np.complex64), p, p, 8)
     with pytest.raises(ValueError, match="p must hold"):
@@ -76,6 +81,9 @@ def test_pair_rejects_bad_buffers():
         _halfblocks._chalf.pair(z, z.copy(), p, p, 0)
     with pytest.raises(ValueError, match="h must hold"):
         _halfblocks._chalf.coefficients(p, np.zeros(8, np.complex128), p, p)
+    h = np.zeros(9, np.complex64)
+    with pytest.raises(ValueError, match="must not overlap"):
+        _halfblocks._chalf.coefficients(h, np.zeros(8, np.complex128), h[:8], p)
 
 
 def _no_real_blocks(*args, **kwargs):
@@ -179,3 +187,21 @@ def test_general_engine_keeps_r2c_plans_for_batches_of_signals(rng, monkeypatch)
     got = _overlap.convolve_window(x, h, [1], [(0, 2), (0, 5300)], workers=1,
                                    work_dtype=np.dtype(np.float32))
     assert_close(got, ref_convolve(x, h, axes=[1]), tolerance(np.float32, 5301, x, h))
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_convolver_long_float32_blocks(mode, rng, monkeypatch):
+    # a Convolver's float32 blocks of any length run on the lean job's half-length
+    # transforms (as priced), not one r2c block at a time
+    monkeypatch.setattr(_fast1d._OAJob, "_real_blocks", _no_real_blocks)
+    h = rng.standard_normal(10_001).astype(np.float32)
+    c = fftconv.Convolver(h, 100_000, mode=mode, method="oa")
+    assert c._oa_job is not None and c._oa_job.half is not None
+    x = rng.standard_normal((2, 100_000)).astype(np.float32)
+    got = c(x)
+    lo = {"full": 0, "same": 5000, "valid": 10_000}[mode]
+    for i in range(2):
+        full = np.convolve(x[i].astype(np.float64), h.astype(np.float64))  # the direct sum
+        want = full[lo:lo + got.shape[1]]
+        assert got.shape[1] == {"full": 110_000, "same": 100_000, "valid": 90_000}[mode]
+        assert_close(got[i], want, tolerance(np.float32, 110_001, x[i], h), dtype=np.float32)
