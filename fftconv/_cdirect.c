@@ -36,6 +36,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <string.h>
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) \
     && __GNUC__ >= 12
@@ -135,14 +136,123 @@ kernel_isa(void)
 DEFINE_KERNEL(convolve_f64, double, 32)
 DEFINE_KERNEL(convolve_f32, float, 64)
 
+/* Complex data (interleaved real, imaginary), code 'D' or 'F': the same loop
+ * with complex products (hr xr - hi xi, hr xi + hi xr), one output pair per
+ * two items. With GCC, vector extensions hold CW complex outputs per vector:
+ * acc += broadcast(hr) * xv + (-hi, hi, ...) * swap_pairs(xv). */
+#define CEDGES_ADD(T, x, n, h, k, y, start, a, b)                       \
+    do {                                                                \
+        for (Py_ssize_t j_ = 0; j_ < (k); j_++) {                       \
+            Py_ssize_t t0_ = (a) > j_ ? (a) : j_;                       \
+            Py_ssize_t t1_ = (b) < j_ + (n) ? (b) : j_ + (n);           \
+            const T hr_ = (h)[2 * j_], hi_ = (h)[2 * j_ + 1];           \
+            for (Py_ssize_t t_ = t0_; t_ < t1_; t_++) {                 \
+                const T xr_ = (x)[2 * (t_ - j_)], xi_ = (x)[2 * (t_ - j_) + 1]; \
+                (y)[2 * (t_ - (start))] += hr_ * xr_ - hi_ * xi_;       \
+                (y)[2 * (t_ - (start)) + 1] += hr_ * xi_ + hi_ * xr_;   \
+            }                                                           \
+        }                                                               \
+    } while (0)
+
+#if defined(__GNUC__) && !defined(__clang__)
+#define FFTCONV_CVECTOR 1
+typedef double cvd __attribute__((vector_size(64)));
+typedef long long cvdi __attribute__((vector_size(64)));
+typedef float cvf __attribute__((vector_size(64)));
+typedef int cvfi __attribute__((vector_size(64)));
+#define CSWAP_D ((cvdi){1, 0, 3, 2, 5, 4, 7, 6})
+#define CSWAP_F ((cvfi){1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14})
+#define CSGN_D ((cvd){-1, 1, -1, 1, -1, 1, -1, 1})
+#define CSGN_F ((cvf){-1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1})
+#endif
+
+/* NV vectors of V (CW complex outputs each) per tile. */
+#define DEFINE_CKERNEL(NAME, T, V, CW, NV, SWAP, SGN)                                 \
+    FFTCONV_CLONES static void NAME(const T *x, Py_ssize_t n0, Py_ssize_t n1,     \
+                                    const T *h, Py_ssize_t k0, Py_ssize_t k1,     \
+                                    T *y, Py_ssize_t start0, Py_ssize_t m0,       \
+                                    Py_ssize_t start1, Py_ssize_t m1)             \
+    {                                                                             \
+        enum { TILE = CW * NV };                                                  \
+        const Py_ssize_t stop1 = start1 + m1;                                     \
+        const Py_ssize_t lo = k1 - 1 > start1 ? k1 - 1 : start1;                  \
+        const Py_ssize_t hi = n1 < stop1 ? n1 : stop1;                            \
+        const Py_ssize_t mid = stop1 < lo ? stop1 : lo;                           \
+        for (Py_ssize_t i = 0; i < m0; i++) {                                     \
+            const Py_ssize_t ti = start0 + i;                                     \
+            const Py_ssize_t a0 = ti - n0 + 1 > 0 ? ti - n0 + 1 : 0;              \
+            const Py_ssize_t a1 = ti + 1 < k0 ? ti + 1 : k0;                      \
+            T *yr = y + 2 * i * m1;                                               \
+            for (Py_ssize_t t = start1; t < mid; t++)                             \
+                yr[2 * (t - start1)] = yr[2 * (t - start1) + 1] = 0;              \
+            for (Py_ssize_t a = a0; a < a1; a++)                                  \
+                CEDGES_ADD(T, x + 2 * (ti - a) * n1, n1, h + 2 * a * k1, k1, yr,  \
+                           start1, start1, mid);                                  \
+            Py_ssize_t t = mid;                                                   \
+            for (; t + TILE <= hi; t += TILE) {                                   \
+                V acc[NV];                                                        \
+                for (int u = 0; u < NV; u++)                                      \
+                    acc[u] = (V){0};                                              \
+                for (Py_ssize_t a = a0; a < a1; a++) {                            \
+                    const T *xb = x + 2 * ((ti - a) * n1 + t - (k1 - 1));         \
+                    const T *hr = h + 2 * a * k1;                                 \
+                    for (Py_ssize_t s = 0; s < k1; s++) {                         \
+                        const T cr = hr[2 * (k1 - 1 - s)];                        \
+                        const T ci = hr[2 * (k1 - 1 - s) + 1];                    \
+                        const V vr = cr - (V){0}, vi = (ci - (V){0}) * SGN;       \
+                        for (int u = 0; u < NV; u++) {                            \
+                            V xv;                                                 \
+                            memcpy(&xv, xb + 2 * (s + u * CW), sizeof xv);        \
+                            acc[u] += vr * xv + vi * __builtin_shuffle(xv, SWAP); \
+                        }                                                         \
+                    }                                                             \
+                }                                                                 \
+                memcpy(yr + 2 * (t - start1), acc, sizeof acc);                   \
+            }                                                                     \
+            for (Py_ssize_t u = t; u < stop1; u++)                                \
+                yr[2 * (u - start1)] = yr[2 * (u - start1) + 1] = 0;              \
+            for (Py_ssize_t a = a0; a < a1; a++)                                  \
+                CEDGES_ADD(T, x + 2 * (ti - a) * n1, n1, h + 2 * a * k1, k1, yr,  \
+                           start1, t, stop1);                                     \
+        }                                                                         \
+    }
+
+#ifdef FFTCONV_CVECTOR
+DEFINE_CKERNEL(convolve_c128, double, cvd, 4, 4, CSWAP_D, CSGN_D)
+DEFINE_CKERNEL(convolve_c64, float, cvf, 8, 4, CSWAP_F, CSGN_F)
+#else
+/* Without GCC's vector extensions: the edge loop over the whole row. */
+#define DEFINE_CSCALAR(NAME, T)                                                   \
+    static void NAME(const T *x, Py_ssize_t n0, Py_ssize_t n1, const T *h,        \
+                     Py_ssize_t k0, Py_ssize_t k1, T *y, Py_ssize_t start0,       \
+                     Py_ssize_t m0, Py_ssize_t start1, Py_ssize_t m1)             \
+    {                                                                             \
+        for (Py_ssize_t i = 0; i < m0; i++) {                                     \
+            const Py_ssize_t ti = start0 + i;                                     \
+            const Py_ssize_t a0 = ti - n0 + 1 > 0 ? ti - n0 + 1 : 0;              \
+            const Py_ssize_t a1 = ti + 1 < k0 ? ti + 1 : k0;                      \
+            T *yr = y + 2 * i * m1;                                               \
+            for (Py_ssize_t t = 0; t < 2 * m1; t++)                               \
+                yr[t] = 0;                                                        \
+            for (Py_ssize_t a = a0; a < a1; a++)                                  \
+                CEDGES_ADD(T, x + 2 * (ti - a) * n1, n1, h + 2 * a * k1, k1, yr,  \
+                           start1, start1, start1 + m1);                          \
+        }                                                                         \
+    }
+DEFINE_CSCALAR(convolve_c128, double)
+DEFINE_CSCALAR(convolve_c64, float)
+#endif
+
 /* Parses (code, x, h, y, ...) into buffers and the item size; 0 on error. */
 static Py_ssize_t
 item_size(int code, Py_buffer *x, Py_buffer *h, Py_buffer *y)
 {
     Py_ssize_t size = code == 'd' ? (Py_ssize_t)sizeof(double)
-                    : code == 'f' ? (Py_ssize_t)sizeof(float) : 0;
+                    : code == 'f' ? (Py_ssize_t)sizeof(float)
+                    : code == 'D' ? 2 * (Py_ssize_t)sizeof(double)
+                    : code == 'F' ? 2 * (Py_ssize_t)sizeof(float) : 0;
     if (size == 0) {
-        PyErr_Format(PyExc_ValueError, "code must be 'd' or 'f', got '%c'", code);
+        PyErr_Format(PyExc_ValueError, "code must be 'd', 'f', 'D' or 'F', got '%c'", code);
         return 0;
     }
     if (x->len % size || h->len % size || y->len % size) {
@@ -180,8 +290,14 @@ run(int code, Py_buffer *x, Py_ssize_t n0, Py_ssize_t n1, Py_buffer *h, Py_ssize
     if (code == 'd')
         convolve_f64((const double *)x->buf, n0, n1, (const double *)h->buf, k0, k1,
                      (double *)y->buf, start0, m0, start1, m1);
-    else
+    else if (code == 'f')
         convolve_f32((const float *)x->buf, n0, n1, (const float *)h->buf, k0, k1,
+                     (float *)y->buf, start0, m0, start1, m1);
+    else if (code == 'D')
+        convolve_c128((const double *)x->buf, n0, n1, (const double *)h->buf, k0, k1,
+                      (double *)y->buf, start0, m0, start1, m1);
+    else
+        convolve_c64((const float *)x->buf, n0, n1, (const float *)h->buf, k0, k1,
                      (float *)y->buf, start0, m0, start1, m1);
     Py_END_ALLOW_THREADS
 }

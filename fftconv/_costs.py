@@ -106,12 +106,14 @@ CONSTANTS: dict[str, float] = {
     # extra per multiply-add in the 2-D loop's edge columns (either precision), fitted to
     # 64x64 .. 512x512 with 3x3 .. 15x15 kernels, 'same' and 'full' (32 cases)
     "cdirect_edge_mac_2d": 0.12,
-    # complex 2-D results (four real passes over row chunks) and integer ones (in float64,
-    # then cast), beside the loop's own time, per output: measured 2026-12-05 on the AMD
-    # EPYC VM, 64x64 .. 1024x1024 with 3x3 .. 9x9 kernels
-    "cdirect_complex_out_2d": 2.5,
-    "cdirect_complex_call": 30_000.0,  # and per call (planes, four loops, combining)
+    # integer 2-D results (in float64, then cast), beside the loop's own time, per
+    # output: measured 2026-12-05 on the AMD EPYC VM, 64x64 .. 1024x1024, 3x3 .. 9x9
     "cdirect_int_out_2d": 2.0,
+    # the complex 2-D loop (interleaved, DEFINE_CKERNEL) against the real loop of its
+    # parts' precision on the same shapes (a factor, not ns): 2026-12-05, same VM,
+    # 9 shapes 15x69 .. 1024x1024 with 1x6 .. 15x15 kernels, medians 1.78 (complex128)
+    # and 1.72 (complex64), 1.25-2.3 (one outlier 3.2)
+    "cdirect_complex_2d": 1.8,
     "np_convolve_mac_short": 0.32,  # numpy.convolve, kernel < 64 taps, per multiply-add
     "np_convolve_mac_long": 0.08,  # numpy.convolve, kernel >= 64 taps
     "ndimage_mac": 0.5,  # scipy.ndimage.correlate, per multiply-add
@@ -270,10 +272,9 @@ def direct_time(shape1, shape2, windows, dtype, threads: int = 1) -> float:
         units = _directloop.split_units_1d(out, dtype)
         return split_time(t, _directloop.split_parts(threads, out, ksize, t, units), units)
     if len(shape1) == 2 and _directloop.uses_compiled_2d(shape1, shape2, dtype):
-        t = direct_loop_time_2d(shape1, shape2, windows, _directloop.loop_dtype(dtype))
-        if dtype.kind == "c":  # four real passes, and the parts copied in and out
-            t = 4 * t + out * _ns("cdirect_complex_out_2d") + _ns("cdirect_complex_call")
-        elif dtype.kind in "biu":  # in float64: casts in, exactness check, cast out
+        t = direct_loop_time_2d(shape1, shape2, windows,
+                                dtype if dtype.kind == "c" else _directloop.loop_dtype(dtype))
+        if dtype.kind in "biu":  # in float64: casts in, exactness check, cast out
             t += out * _ns("cdirect_int_out_2d")
         rows = windows[0][1] - windows[0][0]
         return split_time(t, _directloop.split_parts(threads, out, ksize, t, rows), rows)
@@ -299,15 +300,20 @@ def direct_time(shape1, shape2, windows, dtype, threads: int = 1) -> float:
 
 
 def direct_loop_time_2d(shape1, shape2, windows, dtype, *, scale: float | None = None) -> float:
-    """Predicted seconds of the compiled 2-D direct loop on one 2-D window."""
+    """Predicted seconds of the compiled 2-D direct loop on one 2-D window
+    (complex: the complex loop, :data:`CONSTANTS` ``cdirect_complex_2d`` times
+    the real loop of its parts' precision)."""
     # columns next to the image's sides (and a tile's remainder) run through the
     # loop's slower edge path: per output row about 2 (K1 - 1) + 16 of them
+    dtype, cfac = np.dtype(dtype), 1.0
+    if dtype.kind == "c":
+        dtype, cfac = np.dtype(dtype.char.lower()), CONSTANTS["cdirect_complex_2d"]
     k1 = min(shape1[1], shape2[1])
     ksize = min(math.prod(shape1), math.prod(shape2))
     (r0, r1), (c0, c1) = windows
     edge = (r1 - r0) * min(c1 - c0, 2 * (k1 - 1) + 16) * ksize
-    return direct_loop_time((r1 - r0) * (c1 - c0), ksize, dtype, dims=2, edge_macs=edge,
-                            scale=scale)
+    return cfac * direct_loop_time((r1 - r0) * (c1 - c0), ksize, dtype, dims=2,
+                                   edge_macs=edge, scale=scale)
 
 
 def direct_loop_time(out: int, k: int, dtype, *, scale: float | None = None,

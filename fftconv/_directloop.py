@@ -5,14 +5,15 @@ adds one kernel tap at a time. In 1-D it runs 2-5x faster than
 :func:`numpy.convolve` (one dot-product call per output) from about 7 taps,
 and as fast for 3; in 2-D it runs a 3x3 kernel on a 1024x1024 image in about
 1 ms, 7x faster than :func:`scipy.ndimage.correlate`. It runs float32/float64;
-in 2-D it also serves complex results (one real pass per pair of parts, over
-row chunks that stay in cache: 1024x1024 * 3x3 in 8 ms against 29 ms for
-scipy's complex loop) and integer and bool ones (in float64 where every sum
-is exact, then cast back with numpy's wrap-around: 4 ms against 24 ms for
-scipy's integer loop). Other inputs, and installs built without a C
-compiler, use :func:`numpy.convolve` (1-D), scipy's loops or
-:mod:`scipy.ndimage` (2-D). For real inputs every output is the plain IEEE
-sum of its existing products (no product with zero padding), so NaN and
+in 2-D it also serves complex results (a complex loop on interleaved data,
+about 1.8x the real loop's time: 1024x1024 * 3x3 complex128 in 3.4-3.9 ms
+against 29 ms for scipy's complex loop, 15x69 * 1x6 in 4 against 21 us) and
+integer and bool ones (in float64 where every sum is exact, then cast back
+with numpy's wrap-around: 4 ms against 24 ms for scipy's integer loop).
+Other inputs, and installs built without a C compiler, use
+:func:`numpy.convolve` (1-D), scipy's loops or :mod:`scipy.ndimage` (2-D).
+Every output is the plain IEEE sum of its existing products (no product
+with zero padding; complex products by the textbook formula), so NaN and
 infinity land where the mathematical sum puts them. This module imports
 nothing heavy: the lean 1-D paths call it on every small convolution.
 """
@@ -44,6 +45,8 @@ ISA = getattr(_cdirect, "ISA", None)
 #: (:func:`fftconv.calibrate`) replaces this with the machine's own measurement.
 ISA_FACTOR = {"x86-64-v4": 1.0, "x86-64-v3": 1.3, "x86-64": 1.85, "baseline": 1.85}
 _CODES = {np.dtype(np.float64): "d", np.dtype(np.float32): "f"}
+#: The complex 2-D loop's codes (``DEFINE_CKERNEL`` in _cdirect.c).
+_CCODES = {np.dtype(np.complex128): "D", np.dtype(np.complex64): "F"}
 #: Outputs per tile of the compiled loop (``DEFINE_KERNEL`` in _cdirect.c).
 _TILE = {"d": 32, "f": 64}
 #: Kernels with fewer taps (kernel elements) than this stay on one thread: the
@@ -71,33 +74,20 @@ def uses_compiled_2d(shape1, shape2, dtype) -> bool:
     """Whether :func:`compiled_window_2d` runs for these 2-D shapes and result dtype.
 
     The kernel (the smaller input) must fit inside the image on both axes.
-    Complex results run as real passes (:func:`_planes`); integer and bool
-    ones in float64 when that is exact, which only the values tell
+    complex64/complex128 results run the complex loop; integer and bool ones
+    in float64 when that is exact, which only the values tell
     (:func:`exact_float64`: otherwise the window comes back None).
     """
     big, small = (shape1, shape2) if math.prod(shape1) >= math.prod(shape2) else (shape2, shape1)
-    if not (COMPILED and loop_dtype(dtype) is not None and len(big) == 2 == len(small)
-            and 1 <= small[0] <= big[0] and 1 <= small[1] <= big[1]):
-        return False
-    # complex: four passes whose rows are mostly edges on narrow images lose to
-    # scipy's complex loop (measured 9x16 * 7x4: 20 against 3.5 us; 40x23 * 34x2:
-    # 126 against 35 us; 64x64 * 3x3: 58 against 104 us)
-    return np.dtype(dtype).kind != "c" or (
-        big[1] - small[1] + 1 >= COMPLEX_MIN_WIDTH
-        and math.prod(big) * math.prod(small) >= COMPLEX_MIN_MACS)
-
-
-#: Complex 2-D problems run on the compiled loop from this many multiply-adds and
-#: this many columns whose products all exist (the loop's vector tiles) on.
-COMPLEX_MIN_MACS = 2**15
-COMPLEX_MIN_WIDTH = 32
+    return (COMPILED and loop_dtype(dtype) is not None and len(big) == 2 == len(small)
+            and 1 <= small[0] <= big[0] and 1 <= small[1] <= big[1])
 
 
 def loop_dtype(dtype) -> np.dtype | None:
     """The dtype the compiled loops run a result ``dtype`` in, or None.
 
-    float32/float64 as they are; complex in its parts' precision (one pass per
-    pair of parts); integers and bool in float64 (exact where
+    float32/float64 as they are; complex in its parts' precision (the complex
+    loop's arithmetic); integers and bool in float64 (exact where
     :func:`exact_float64` says so).
     """
     dtype = np.dtype(dtype)
@@ -128,24 +118,6 @@ def exact_float64(x: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return xf, hf
 
 
-def _planes(a: np.ndarray, part: np.dtype, bufs=None) -> tuple[np.ndarray, np.ndarray | None]:
-    """(real part, imaginary part or None for real input), C-contiguous in ``part``
-    (copied into the leading rows of ``bufs``, two arrays of at least ``a``'s rows,
-    if given and a copy is needed)."""
-    if a.dtype.kind != "c":
-        if bufs is None or (a.dtype == part and a.flags.c_contiguous and a.flags.aligned):
-            return _ready(a, part), None
-        re = bufs[0][:a.shape[0]]
-        np.copyto(re, a, casting="unsafe")
-        return re, None
-    if bufs is None:  # (astype: np.ascontiguousarray(a.real, part) took 10x longer)
-        return a.real.astype(part, order="C"), a.imag.astype(part, order="C")
-    re, im = bufs[0][:a.shape[0]], bufs[1][:a.shape[0]]
-    np.copyto(re, a.real, casting="unsafe")
-    np.copyto(im, a.imag, casting="unsafe")
-    return re, im
-
-
 def _ready(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
     """``a`` as the loop reads it: ``dtype`` (native byte order), C-contiguous, aligned."""
     if a.dtype == dtype and a.flags.c_contiguous and a.flags.aligned:
@@ -156,11 +128,11 @@ def _ready(a: np.ndarray, dtype: np.dtype) -> np.ndarray:
 def plain_sum(x: np.ndarray, h: np.ndarray, windows=None) -> bool:
     """Whether the direct engine forms exactly the sum of the existing products for these
     inputs (1-D: the compiled loop or numpy.convolve; 2-D, and N-D problems that are
-    batches of 2-D ones: the compiled loop on real inputs), so that NaN and infinity
-    already land where the mathematical sum puts them."""
+    batches of 2-D ones: the compiled loops, real and complex), so that NaN and
+    infinity already land where the mathematical sum puts them."""
     if x.ndim == 1:
         return True
-    if x.dtype.kind not in "biuf" or h.dtype.kind not in "biuf":
+    if x.dtype.kind not in "biufc" or h.dtype.kind not in "biufc":
         return False
     if x.ndim == 2:
         return uses_compiled_2d(x.shape, h.shape, np.result_type(x, h))
@@ -178,12 +150,12 @@ def compiled_window_2d(x: np.ndarray, h: np.ndarray, windows, *,
 
     None where the loop does not apply (see :func:`uses_compiled_2d`; the
     larger input is the image): no compiled module, a kernel that does not
-    fit, long double, a complex problem too small for it, or integers whose
+    fit, long double, or integers whose
     sums float64 would not hold exactly (:func:`exact_float64`; they are
     summed in float64 and cast back, wrapping as numpy's integers do). The
-    result has dtype ``result_type(x, h)``. Complex results run one real pass
-    per pair of parts (four; two when one input is real) over row chunks that
-    stay in cache. ``threads`` > 1 splits the rows over threads where the work
+    result has dtype ``result_type(x, h)``; complex results run the complex
+    loop (a real input is cast to complex first). ``threads`` > 1 splits the
+    rows over threads where the work
     is worth it (:mod:`fftconv._parallel`): each row is computed alone, so the
     result is the same bits.
     """
@@ -196,9 +168,8 @@ def compiled_window_2d(x: np.ndarray, h: np.ndarray, windows, *,
     shape = (e0 - s0, e1 - s1)
     if not shape[0] or not shape[1]:
         return np.empty(shape, dtype)
-    if dtype.kind == "c":
-        return _complex_2d(x, h, windows, dtype, threads)
-    if dtype not in _CODES:  # integers, bool: exact in float64, or None
+    if dtype not in _CODES and dtype not in _CCODES:  # integers, bool: exact in float64
+        # (or None)
         pair = exact_float64(x, h)
         if pair is None:
             return None
@@ -206,7 +177,7 @@ def compiled_window_2d(x: np.ndarray, h: np.ndarray, windows, *,
         return y != 0 if dtype.kind == "b" else y.astype(np.int64).astype(dtype)
     x, h = _ready(x, dtype), _ready(h, dtype)
     y = np.empty(shape, dtype)
-    code, n1, k1, m1 = _CODES[dtype], x.shape[1], h.shape[1], shape[1]
+    code, n1, k1, m1 = _CODES.get(dtype) or _CCODES[dtype], x.shape[1], h.shape[1], shape[1]
     if threads <= 1:
         _cdirect.convolve2d(code, x, h, y, n1, k1, m1, s0, s1)
         return y
@@ -292,62 +263,6 @@ def compiled_window_nd(x: np.ndarray, h: np.ndarray, windows, *,
             out = np.empty((lead, *y.shape), y.dtype)
         out[i] = y
     return out.reshape(shape)
-
-
-#: Outputs per row chunk of the complex 2-D loop: its planes stay in cache, and
-#: its scratch (four chunk-sized buffers per call) stays small enough to be reused
-#: from the heap rather than mapped fresh (measured: 256x256 * 3x3 complex128 0.59
-#: ms at 2**14, 1.28 ms at 2**16; 1024x1024 * 3x3 9.2 against 8.3 ms).
-COMPLEX_CHUNK = 2**14
-
-
-def _complex_2d(x: np.ndarray, h: np.ndarray, windows, dtype: np.dtype,
-                threads: int) -> np.ndarray:
-    """The complex 2-D window: real passes over the parts, in row chunks."""
-    part = np.dtype(dtype.char.lower())
-    code = _CODES[part]
-    hr, hi = _planes(h, part)
-    (s0, e0), (c0, e1) = windows
-    m0, m1 = e0 - s0, e1 - c0
-    (n0, n1), (k0, k1) = x.shape, h.shape
-    out = np.empty((m0, m1), dtype)
-    rows = max(1, COMPLEX_CHUNK // m1)
-
-    def run(lo: int, hi_: int) -> None:  # output rows [lo, hi_), chunk by chunk
-        # scratch allocated once per call and reused by every chunk (fresh buffers per
-        # chunk measured 2.5x slower: their pages are faulted in again each time)
-        n = min(rows, hi_ - lo)
-        s1, s2 = np.empty(n * m1, part), np.empty(n * m1, part)
-        xbuf = (np.empty((n + k0 - 1, n1), part), np.empty((n + k0 - 1, n1), part))
-        for a in range(lo, hi_, rows):
-            b = min(hi_, a + rows)
-            t0, t1 = s0 + a, s0 + b  # full-convolution rows; the x rows they read:
-            r1 = min(n0, max(t1, k0))
-            r0 = max(0, min(t0 - k0 + 1, r1 - k0))  # at least k0 rows, as the loop asks
-            xr, xi = _planes(x[r0:r1], part, xbuf)
-            y1, y2 = s1[:(b - a) * m1].reshape(b - a, m1), s2[:(b - a) * m1].reshape(b - a, m1)
-            for xa, ha, xb, hb, sign, dest in ((xr, hr, xi, hi, -1, out.real),
-                                               (xr, hi, xi, hr, 1, out.imag)):
-                if xa is None or ha is None:  # x or h real: one pass
-                    xa, ha, xb, hb = xb, hb, None, None
-                _cdirect.convolve2d(code, xa, ha, y1, n1, k1, m1, t0 - r0, c0)
-                if xb is None or hb is None:
-                    dest[a:b] = y1
-                    continue
-                _cdirect.convolve2d(code, xb, hb, y2, n1, k1, m1, t0 - r0, c0)
-                with np.errstate(over="ignore", invalid="ignore"):
-                    (np.add if sign > 0 else np.subtract)(y1, y2, out=dest[a:b])
-
-    taps = h.size * (4 if x.dtype.kind == h.dtype.kind == "c" else 2)
-    parts = split_parts(threads, m0 * m1, taps, lambda: _costs().direct_time(
-        x.shape, h.shape, windows, dtype), max(1, m0 // rows))
-    if parts <= 1:
-        run(0, m0)
-    else:
-        step = -(-m0 // parts)
-        _parallel.run([functools.partial(run, a, min(m0, a + step))
-                       for a in range(0, m0, step)])
-    return out
 
 
 def _costs():

@@ -487,8 +487,8 @@ def test_tiles_prefer_lengths_that_are_multiples_of_16():
 
 
 def test_complex_nd_direct_is_priced_per_real_pass():
-    """ndimage runs complex N-D inputs as four real passes, output work included; so
-    does the compiled loop (batches of 2-D problems) for complex results."""
+    """ndimage runs complex N-D inputs as four real passes, output work included; the
+    compiled complex loop (batches of 2-D problems) costs 1.8x the real loop."""
     from fftconv import _costs
 
     p = fftconv.plan((12, 36, 42), (2, 1, 5), dtype=np.complex128)  # ndimage's layout
@@ -497,7 +497,7 @@ def test_complex_nd_direct_is_priced_per_real_pass():
     w = [(0, 12), (0, 36), (0, 46)]
     complex_t = _costs.direct_time((12, 36, 42), (1, 1, 5), w, np.complex128)
     real_t = _costs.direct_time((12, 36, 42), (1, 1, 5), w, np.float64)
-    assert complex_t > 4 * real_t
+    assert 1.5 * real_t < complex_t < 2.5 * real_t
 
 
 def test_plan_with_axes_names_what_fftconvolve_runs():
