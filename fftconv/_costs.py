@@ -111,9 +111,13 @@ CONSTANTS: dict[str, float] = {
     "cdirect_int_out_2d": 2.0,
     # the complex 2-D loop (interleaved, DEFINE_CKERNEL) against the real loop of its
     # parts' precision on the same shapes (a factor, not ns): 2026-12-05, same VM,
-    # 9 shapes 15x69 .. 1024x1024 with 1x6 .. 15x15 kernels, medians 1.78 (complex128)
-    # and 1.72 (complex64), 1.25-2.3 (one outlier 3.2)
-    "cdirect_complex_2d": 1.8,
+    # 9 shapes 15x69 .. 1024x1024 with 1x6 .. 15x15 kernels: medians 1.78 (complex128)
+    # and 1.72 (complex64), 1.25-1.45 on the small ones, 1.7-2.1 on images of 256x256
+    # and more (one outlier 3.2), which is where the choice against the FFT engines is made
+    "cdirect_complex_2d": 2.0,
+    # ... and in 1-D (2026-12-05, same VM: 8 sizes 200 x 5 .. 1e6 x 15, medians of 21;
+    # 1.4 for 200 samples, 2.0-2.4 from 1000)
+    "cdirect_complex_1d": 2.2,
     "np_convolve_mac_short": 0.32,  # numpy.convolve, kernel < 64 taps, per multiply-add
     "np_convolve_mac_long": 0.08,  # numpy.convolve, kernel >= 64 taps
     "ndimage_mac": 0.5,  # scipy.ndimage.correlate, per multiply-add
@@ -329,6 +333,9 @@ def direct_loop_time(out: int, k: int, dtype, *, scale: float | None = None,
     constants.
     """
     dtype = np.dtype(dtype)
+    cfac = 1.0
+    if dtype.kind == "c":  # the complex loop, against the real one of its parts' precision
+        dtype, cfac = np.dtype(dtype.char.lower()), CONSTANTS["cdirect_complex_1d"]
     if scale is None:
         scale = _calibration.direct_scale(dtype, dims=dims)
         if scale is None:
@@ -337,7 +344,7 @@ def direct_loop_time(out: int, k: int, dtype, *, scale: float | None = None,
     bits = ("f32" if single else "f64") + ("_2d" if dims == 2 else "")
     per = _ns("cdirect_out_" + bits) + k * _ns("cdirect_mac_" + bits)
     edge = edge_macs * _ns("cdirect_edge_mac_2d")
-    return 2e-6 + (out * per + edge) * scale
+    return 2e-6 + (out * per + edge) * scale * cfac
 
 
 def _elem_ns(nbytes: int) -> float:

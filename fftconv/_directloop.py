@@ -47,8 +47,8 @@ ISA_FACTOR = {"x86-64-v4": 1.0, "x86-64-v3": 1.3, "x86-64": 1.85, "baseline": 1.
 _CODES = {np.dtype(np.float64): "d", np.dtype(np.float32): "f"}
 #: The complex 2-D loop's codes (``DEFINE_CKERNEL`` in _cdirect.c).
 _CCODES = {np.dtype(np.complex128): "D", np.dtype(np.complex64): "F"}
-#: Outputs per tile of the compiled loop (``DEFINE_KERNEL`` in _cdirect.c).
-_TILE = {"d": 32, "f": 64}
+#: Outputs per tile of the compiled loops (``DEFINE_KERNEL``, ``DEFINE_CKERNEL``).
+_TILE = {"d": 32, "f": 64, "D": 16, "F": 32}
 #: Kernels with fewer taps (kernel elements) than this stay on one thread: the
 #: loop then streams memory as fast as the bus goes, and a second thread measured
 #: no faster (4e6 samples, 3 taps: 2.27 ms on one, 2.35 on two; 7 taps: 1.5x).
@@ -63,10 +63,16 @@ def uses_compiled(n: int, k: int, dtype) -> bool:
 
     With a kernel of more than a quarter of the signal numpy.convolve's
     per-output dot products (BLAS for long kernels) are as fast; below 8 taps
-    on short signals numpy's call is cheaper.
+    on short signals numpy's call is cheaper. Not so for complex results,
+    where numpy's loop is 1.5-20x slower than the compiled complex loop at
+    every size measured (200 * 5: 5.1 against 0.8 us; 5000 * 200: 345 against
+    222 us; 1e5 * 3: 1.9 against 0.1 ms).
     """
     lo, hi = min(n, k), max(n, k)
-    return (COMPILED and np.dtype(dtype) in _CODES and hi >= 4 * lo
+    dtype = np.dtype(dtype)
+    if dtype in _CCODES:
+        return COMPILED
+    return (COMPILED and dtype in _CODES and hi >= 4 * lo
             and (lo >= 8 or hi >= 8192))
 
 
@@ -283,7 +289,8 @@ def split_parts(threads: int, outputs: int, taps: int, seconds, units: int) -> i
 
 def split_units_1d(outputs: int, dtype) -> int:
     """Pieces a 1-D loop of ``outputs`` can be cut into: its tiles."""
-    return max(1, outputs // _TILE.get(_CODES.get(np.dtype(dtype), "d"), 32))
+    dtype = np.dtype(dtype)
+    return max(1, outputs // _TILE.get(_CODES.get(dtype) or _CCODES.get(dtype, "d"), 32))
 
 
 def compiled_window(x: np.ndarray, h: np.ndarray, start: int, stop: int, *,
@@ -291,17 +298,17 @@ def compiled_window(x: np.ndarray, h: np.ndarray, start: int, stop: int, *,
     """``[start, stop)`` of the full 1-D convolution by the compiled loop, or None.
 
     None where the loop does not apply (no compiled module, a result dtype
-    other than float32/float64); integer and bool inputs are cast to the
-    result dtype, as numpy.convolve does. ``len(x) >= len(h) >= 1`` and
+    other than float32/float64/complex64/complex128); other inputs are cast to
+    the result dtype, as numpy.convolve does. ``len(x) >= len(h) >= 1`` and
     ``0 <= start <= stop <= len(x) + len(h) - 1`` are the caller's.
     ``threads`` > 1 splits the output over threads where the work is worth
     it; the chunks start on the loop's own tile boundaries, so the result is
     the same bits.
     """
-    if _cdirect is None or x.dtype.kind not in "biuf" or h.dtype.kind not in "biuf":
+    if _cdirect is None or x.dtype.kind not in "biufc" or h.dtype.kind not in "biufc":
         return None
     dtype = np.result_type(x, h)
-    code = _CODES.get(dtype)
+    code = _CODES.get(dtype) or _CCODES.get(dtype)
     if code is None:
         return None
     y = np.empty(stop - start, dtype)

@@ -262,7 +262,7 @@ def _conv_all_axes(in1, in2, mode, method, workers, *, correlate: bool) -> np.nd
     if swap:
         in1, in2 = in2, in1
     elif (seen is None and auto and method == "direct" and not correlate and workers == 1
-          and in1.ndim == 2 and result_dtype.kind == "f" and result_dtype.itemsize <= 8
+          and in1.ndim == 2 and result_dtype.char in "fdFD"
           and sep_cost * _strategy.MARGIN >= cost and plain_sum(in1, in2, windows)
           and math.prod(e - s for s, e in windows) <= SMALL_ND_OUTPUT
           and in1.size * in2.size < SPLIT_MIN_MACS):

@@ -1,7 +1,7 @@
 """Entry points of the lean paths: calls whose shapes were seen before skip the set-up.
 
 :func:`fftconv.convolve` and friends try these first: small 1-D problems
-(:mod:`fftconv._fast1d`, or the direct loop at once), small real 2-D problems
+(:mod:`fftconv._fast1d`, or the direct loop at once), small 2-D float and complex problems
 the model gave to the compiled loop (:data:`fftconv._strategy.DIRECT_2D`) and
 small N-D one-FFT problems (:mod:`fftconv._fastnd`). Each returns None where
 it does not apply, and the caller takes the general path.
@@ -20,7 +20,7 @@ from ._dispatch import _small_1d
 
 
 def _seen_2d(in1, in2, mode, method, workers) -> np.ndarray | None:
-    """A small real 2-D convolution whose shapes the model gave to the compiled loop
+    """A small 2-D float or complex convolution whose shapes the model gave to the compiled loop
     before (:data:`fftconv._strategy.DIRECT_2D`): the loop at once, else None."""
     if (type(in1) is np.ndarray and type(in2) is np.ndarray and in1.ndim == 2 == in2.ndim
             and workers is None and method == "auto" and not _measure._winners):

@@ -68,7 +68,7 @@ METHODS: dict[str, str] = {"direct": "_direct", "fft": "_fft", "oa": "_overlap"}
 #: step (filled by :mod:`fftconv._fast1d` from one-thread decisions, for
 #: shapes under 2**15 samples: transforms that small always run on one thread).
 DIRECT_1D: set[tuple] = set()
-#: The same for small real 2-D problems on the compiled loop, by
+#: The same for small 2-D float and complex problems on the compiled loop, by
 #: ``(shape1, shape2, mode, dtype char, dtype char)``, mapping to the window
 #: (filled by :mod:`fftconv._dispatch` from one-thread decisions whose loop is
 #: too short to split, where the rank-1 shortcut could never win).

@@ -349,7 +349,7 @@ def test_small_nd_decisions_are_remembered_and_stay_correct(rng):
 
 
 @pytest.mark.parametrize("mode", ["full", "same", "valid"])
-def test_small_real_2d_calls_seen_before_go_straight_to_the_loop(rng, mode):
+def test_small_2d_calls_seen_before_go_straight_to_the_loop(rng, mode):
     from fftconv import _directloop, _strategy
 
     if not _directloop.COMPILED:
@@ -372,10 +372,15 @@ def test_small_real_2d_calls_seen_before_go_straight_to_the_loop(rng, mode):
     np.testing.assert_array_equal(np.isnan(y), np.isnan(fftconv.convolve(x2, h, mode,
                                                                          method="direct")))
     np.testing.assert_array_equal(x2, kept)
-    # not remembered: correlate, complex results, other boundaries of convolve2d
+    # complex results on the complex loop are remembered too (the same bits again)
+    xc = x + 1j * rng.standard_normal(x.shape)
+    firstc = fftconv.convolve(xc, h, mode)
+    assert ((15, 32), (4, 3), mode, "D", "d") in _strategy.DIRECT_2D
+    assert_close(firstc, ref_convolve(xc, h, mode), tolerance(np.complex128, 1, xc, h))
+    np.testing.assert_array_equal(fftconv.convolve(xc, h, mode), firstc)
+    # not remembered: correlate, other boundaries of convolve2d
     fftconv.correlate(x, h, mode)
-    fftconv.convolve(x + 0j, h, mode)
-    assert len(_strategy.DIRECT_2D) == 1
+    assert len(_strategy.DIRECT_2D) == 2
     symm = scipy.signal.convolve2d(x, h, mode, "symm")
     assert_close(fftconv.convolve2d(x, h, mode, boundary="symm"), symm,
                  tolerance(np.float64, 1, x, h))
