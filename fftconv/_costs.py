@@ -329,7 +329,7 @@ def direct_loop_time(out: int, k: int, dtype, *, scale: float | None = None,
 
     ``scale`` (default: this machine's, from :func:`fftconv.calibrate`, else
     the shipped factor of the kernel the processor runs, see
-    ``_directloop.ISA_FACTOR``) multiplies the shipped per-output and per-tap
+    ``_directloop.isa_factor``) multiplies the shipped per-output and per-tap
     constants.
     """
     dtype = np.dtype(dtype)
@@ -339,7 +339,7 @@ def direct_loop_time(out: int, k: int, dtype, *, scale: float | None = None,
     if scale is None:
         scale = _calibration.direct_scale(dtype, dims=dims)
         if scale is None:
-            scale = _directloop.ISA_FACTOR.get(_directloop.ISA, 1.85)
+            scale = _directloop.isa_factor(dims)
     single = dtype.itemsize == 4
     bits = ("f32" if single else "f64") + ("_2d" if dims == 2 else "")
     per = _ns("cdirect_out_" + bits) + k * _ns("cdirect_mac_" + bits)

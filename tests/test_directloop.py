@@ -257,10 +257,21 @@ def test_the_model_scales_with_the_kernel_the_processor_runs(monkeypatch):
         assert _directloop.ISA in _directloop.ISA_FACTOR
     monkeypatch.setattr(_calibration, "direct_scale", lambda dtype, threads=1, dims=1: None)
     base = _costs.direct_loop_time(10**6, 31, np.float64, scale=1.0) - 2e-6
-    for isa, factor in (("x86-64-v4", 1.0), ("x86-64-v3", 1.3), ("baseline", 1.85)):
-        monkeypatch.setattr(_directloop, "ISA", isa)
-        assert _costs.direct_loop_time(10**6, 31, np.float64) - 2e-6 == pytest.approx(
-            base * factor)
+    for cpu in (("GenuineIntel", "6"), ("AuthenticAMD", "25")):
+        monkeypatch.setattr(_directloop, "_cpu", lambda cpu=cpu: cpu)
+        zen4 = _directloop.ZEN4_FACTOR[1] if cpu[0] == "AuthenticAMD" else 1.0
+        for isa, factor in (("x86-64-v4", zen4), ("x86-64-v3", 1.3), ("baseline", 1.85)):
+            monkeypatch.setattr(_directloop, "ISA", isa)
+            assert _costs.direct_loop_time(10**6, 31, np.float64) - 2e-6 == pytest.approx(
+                base * factor)
+    monkeypatch.setattr(_directloop, "ISA", "x86-64-v4")  # (the AMD cpu still patched in)
+    assert _directloop.isa_factor(2) == _directloop.ZEN4_FACTOR[2]
+
+
+def test_cpu_identification_never_fails():
+    vendor, family = _directloop._cpu()
+    assert isinstance(vendor, str) and isinstance(family, str)
+    assert _directloop.isa_factor(1) >= 1.0 and _directloop.isa_factor(2) >= 1.0
 
 
 @needs_compiled
