@@ -6,16 +6,14 @@ the caller's mode asks for (``full``: ``[0, n + m - 1)``).
 
 Four paths, fastest first:
 
-* 1-D: a compiled loop for float32/float64 (``_cdirect.c``: a tile of
-  outputs in vector registers, one kernel tap at a time; 2-5x faster than
-  :func:`numpy.convolve` from about 7 taps), else :func:`numpy.convolve`
-  (complex inputs, or fftconv built without a C compiler).
-* 2-D whose kernel fits inside the image: the same compiled loop, row by
-  row (``_directloop``), for float32/float64; complex results as real passes
-  over the parts (from about 2**15 multiply-adds on images 32 columns wider
-  than the kernel; below, scipy's complex loop is faster); integers and bool
-  in float64 where every sum is exact (below 2**53), cast back with NumPy's
-  wrap-around.
+* 1-D: a compiled loop for float32/float64 and complex64/complex128
+  (``_cdirect.c``: a tile of outputs in vector registers, one kernel tap at
+  a time; 2-5x faster than :func:`numpy.convolve` from about 7 taps, 3-20x
+  for complex), else :func:`numpy.convolve` (fftconv built without a C
+  compiler).
+* 2-D whose kernel fits inside the image: the same compiled loops, row by
+  row (``_directloop``); integers and bool in float64 where every sum is
+  exact (below 2**53), cast back with NumPy's wrap-around.
 * N-D whose kernel has length 1 on all axes but one, or but the last two:
   batches of 2-D problems on the same loop (``_directloop.squeeze_2d``).
 * other N-D floating point: :func:`scipy.ndimage.correlate` on the zero-padded
