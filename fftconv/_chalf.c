@@ -40,63 +40,88 @@
     && __GNUC__ >= 12
 #define FFTCONV_CLONES \
     __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define FFTCONV_CLONES
 #endif
+
+/* The pass over rows of n bins: VLOOP (a vector loop from PAIR_VECTORS, or
+ * nothing) advances k as far as it goes, a scalar loop does the rest. */
+#define DEFINE_PAIR(NAME, ATTR, VLOOP)                                                \
+    ATTR static void NAME(const float *restrict z, float *restrict u,                 \
+                          const float *restrict p, const float *restrict q,           \
+                          Py_ssize_t rows, Py_ssize_t n)                              \
+    {                                                                                 \
+        for (Py_ssize_t r = 0; r < rows; r++) {                                       \
+            const float *restrict zr = z + 2 * r * n;                                 \
+            float *restrict ur = u + 2 * r * n;                                       \
+            Py_ssize_t k = 1;                                                         \
+            {   /* k = 0 is its own partner */                                        \
+                const float a = zr[0], b = zr[1];                                     \
+                ur[0] = p[0] * a - p[1] * b + q[0] * a + q[1] * b;                    \
+                ur[1] = p[0] * b + p[1] * a + q[1] * a - q[0] * b;                    \
+            }                                                                         \
+            VLOOP                                                                     \
+            for (; k < n; k++) {                                                      \
+                const float a = zr[2 * k], b = zr[2 * k + 1];                         \
+                const float c = zr[2 * (n - k)], d = -zr[2 * (n - k) + 1];            \
+                const float pr = p[2 * k], pi = p[2 * k + 1];                         \
+                const float qr = q[2 * k], qi = q[2 * k + 1];                         \
+                ur[2 * k] = pr * a - pi * b + qr * c - qi * d;                        \
+                ur[2 * k + 1] = pr * b + pi * a + qr * d + qi * c;                    \
+            }                                                                         \
+        }                                                                             \
+    }
+
+/* Vectors V of VW complex numbers (VI: the index vector of the shuffles); the
+ * partner bins conj(z[n - k]) come reversed from one load. */
+#define PAIR_VECTORS(V, VW, REV, EVEN, ODD, SWAP, SGN)                                \
+    for (; k + VW <= n; k += VW) {                                                    \
+        V a, b, pk, qk;                                                               \
+        memcpy(&a, zr + 2 * k, sizeof a);                                             \
+        memcpy(&b, zr + 2 * (n - k - VW + 1), sizeof b);                              \
+        memcpy(&pk, p + 2 * k, sizeof pk);                                            \
+        memcpy(&qk, q + 2 * k, sizeof qk);                                            \
+        const V c = __builtin_shuffle(b, REV) * -SGN; /* conj(z[n - k - i]) */        \
+        const V res = __builtin_shuffle(pk, EVEN) * a                                 \
+            + __builtin_shuffle(pk, ODD) * SGN * __builtin_shuffle(a, SWAP)           \
+            + __builtin_shuffle(qk, EVEN) * c                                         \
+            + __builtin_shuffle(qk, ODD) * SGN * __builtin_shuffle(c, SWAP);          \
+        memcpy(ur + 2 * k, &res, sizeof res);                                         \
+    }
 
 #if defined(__GNUC__) && !defined(__clang__)
-/* Eight complex numbers per vector (one AVX-512 register, two AVX2, four SSE):
- * the partner bins conj(z[n - k]) come reversed from one load. */
-#define FFTCONV_VECTOR 1
-typedef float vf __attribute__((vector_size(64)));
-typedef int vi __attribute__((vector_size(64)));
-#define W 8
-#endif
+/* 32-byte vectors (four complex numbers) in the AVX-512 and AVX2 clones -- 64-byte
+ * ones ran 4x slower in the AVX2 clone, where GCC splits their shuffles -- and
+ * 16-byte ones (two) for the others (SSE2, NEON); pair_rows() picks at run time. */
+typedef float vf4 __attribute__((vector_size(32)));
+typedef int vi4 __attribute__((vector_size(32)));
+typedef float vf2 __attribute__((vector_size(16)));
+typedef int vi2 __attribute__((vector_size(16)));
+DEFINE_PAIR(pair_narrow, ,
+            PAIR_VECTORS(vf2, 2, ((vi2){2, 3, 0, 1}), ((vi2){0, 0, 2, 2}),
+                         ((vi2){1, 1, 3, 3}), ((vi2){1, 0, 3, 2}), ((vf2){-1, 1, -1, 1})))
+#ifdef FFTCONV_CLONES
+DEFINE_PAIR(pair_wide, FFTCONV_CLONES,
+            PAIR_VECTORS(vf4, 4, ((vi4){6, 7, 4, 5, 2, 3, 0, 1}),
+                         ((vi4){0, 0, 2, 2, 4, 4, 6, 6}), ((vi4){1, 1, 3, 3, 5, 5, 7, 7}),
+                         ((vi4){1, 0, 3, 2, 5, 4, 7, 6}),
+                         ((vf4){-1, 1, -1, 1, -1, 1, -1, 1})))
 
-FFTCONV_CLONES static void
-pair_rows(const float *restrict z, float *restrict u, const float *restrict p,
-          const float *restrict q, Py_ssize_t rows, Py_ssize_t n)
+static void
+pair_rows(const float *z, float *u, const float *p, const float *q, Py_ssize_t rows,
+          Py_ssize_t n)
 {
-#ifdef FFTCONV_VECTOR
-    const vi rev = {14, 15, 12, 13, 10, 11, 8, 9, 6, 7, 4, 5, 2, 3, 0, 1};
-    const vi even = {0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14};
-    const vi odd = {1, 1, 3, 3, 5, 5, 7, 7, 9, 9, 11, 11, 13, 13, 15, 15};
-    const vi swap = {1, 0, 3, 2, 5, 4, 7, 6, 9, 8, 11, 10, 13, 12, 15, 14};
-    const vf sgn = {-1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1, -1, 1};
-#endif
-    for (Py_ssize_t r = 0; r < rows; r++) {
-        const float *restrict zr = z + 2 * r * n;
-        float *restrict ur = u + 2 * r * n;
-        Py_ssize_t k = 1;
-        {   /* k = 0 is its own partner */
-            const float a = zr[0], b = zr[1];
-            ur[0] = p[0] * a - p[1] * b + q[0] * a + q[1] * b;
-            ur[1] = p[0] * b + p[1] * a + q[1] * a - q[0] * b;
-        }
-#ifdef FFTCONV_VECTOR
-        for (; k + W <= n; k += W) {
-            vf a, b, pk, qk;
-            memcpy(&a, zr + 2 * k, sizeof a);
-            memcpy(&b, zr + 2 * (n - k - W + 1), sizeof b);
-            memcpy(&pk, p + 2 * k, sizeof pk);
-            memcpy(&qk, q + 2 * k, sizeof qk);
-            const vf c = __builtin_shuffle(b, rev) * -sgn; /* conj(z[n - k - i]) */
-            const vf res = __builtin_shuffle(pk, even) * a
-                           + __builtin_shuffle(pk, odd) * sgn * __builtin_shuffle(a, swap)
-                           + __builtin_shuffle(qk, even) * c
-                           + __builtin_shuffle(qk, odd) * sgn * __builtin_shuffle(c, swap);
-            memcpy(ur + 2 * k, &res, sizeof res);
-        }
-#endif
-        for (; k < n; k++) {
-            const float a = zr[2 * k], b = zr[2 * k + 1];
-            const float c = zr[2 * (n - k)], d = -zr[2 * (n - k) + 1];
-            const float pr = p[2 * k], pi = p[2 * k + 1], qr = q[2 * k], qi = q[2 * k + 1];
-            ur[2 * k] = pr * a - pi * b + qr * c - qi * d;
-            ur[2 * k + 1] = pr * b + pi * a + qr * d + qi * c;
-        }
+    static int wide = -1;
+    if (wide < 0) {
+        __builtin_cpu_init();
+        wide = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     }
+    (wide ? pair_wide : pair_narrow)(z, u, p, q, rows, n);
 }
+#else
+#define pair_rows pair_narrow
+#endif
+#else
+DEFINE_PAIR(pair_rows, , ) /* without GCC's vector extensions: scalar */
+#endif
 
 static void
 coefficients(const float *h, const double *w, float *p, float *q, Py_ssize_t n)
