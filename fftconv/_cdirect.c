@@ -252,14 +252,7 @@ complex_wide(void)
     }
     return wide;
 }
-#else
-#define convolve_c128_wide convolve_c128
-#define convolve_c64_wide convolve_c64
-static int
-complex_wide(void)
-{
-    return 0;
-}
+#define FFTCONV_COMPLEX_WIDE 1
 #endif
 #else
 /* Without GCC's vector extensions: the edge loop over the whole row. */
@@ -282,6 +275,8 @@ complex_wide(void)
     }
 DEFINE_CSCALAR(convolve_c128, double)
 DEFINE_CSCALAR(convolve_c64, float)
+#endif
+#ifndef FFTCONV_COMPLEX_WIDE /* one width only */
 #define convolve_c128_wide convolve_c128
 #define convolve_c64_wide convolve_c64
 static int
